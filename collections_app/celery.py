@@ -1,0 +1,15 @@
+"""The Celery application.
+
+Without ``REDIS_URL`` the settings switch Celery to eager mode, so tasks run in-process
+(``make demo``); with it, real workers consume from Redis.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collections_app.settings")
+
+app = Celery("collections_app")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

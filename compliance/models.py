@@ -1,0 +1,1 @@
+"""Contact policies, the gate and the decision ledger."""

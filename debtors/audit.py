@@ -1,0 +1,110 @@
+"""Who is acting: a request's user, or a named system actor for tasks and commands.
+
+Every model a person or a worker changes keeps its history with django-simple-history. The
+historical rows carry the acting user (``history_user``) and a readable ``actor_label`` that
+also names system actors, for example ``system: plan_reminders``::
+
+    with acting_as("system: seed_demo"):
+        loan_create(...)
+
+    with acting_as(request.user):
+        payment_post(...)
+
+Services take ``actor=`` and enter ``acting_as`` themselves, so callers rarely need to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Union
+
+from django.db import models
+from django.dispatch import receiver
+from simple_history.models import HistoricalRecords
+from simple_history.signals import pre_create_historical_record
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    Actor = Union["AbstractBaseUser", str]
+
+SYSTEM_PREFIX = "system: "
+
+_current_actor: ContextVar[Actor | None] = ContextVar("current_actor", default=None)
+
+
+def system_actor(name: str) -> str:
+    """The label of a named system actor (a task, a command, the portal)."""
+    return name if name.startswith(SYSTEM_PREFIX) else f"{SYSTEM_PREFIX}{name}"
+
+
+@contextmanager
+def acting_as(actor: Actor | None) -> Iterator[None]:
+    """Attribute every history row written inside the block to ``actor``.
+
+    ``None`` keeps whatever actor is already in force (so nested services called with the
+    caller's actor do not erase it).
+    """
+    if actor is None:
+        yield
+        return
+    if isinstance(actor, str):
+        actor = system_actor(actor)
+    token = _current_actor.set(actor)
+    try:
+        yield
+    finally:
+        _current_actor.reset(token)
+
+
+def current_actor() -> Actor | None:
+    return _current_actor.get()
+
+
+def actor_label(actor: Actor | None) -> str:
+    if actor is None:
+        return ""
+    if isinstance(actor, str):
+        return actor
+    return actor.get_username()
+
+
+def _history_user(request=None, instance=None, **kwargs):
+    actor = _current_actor.get()
+    if actor is not None:
+        return None if isinstance(actor, str) else actor
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user
+    return None
+
+
+class AuditedHistoricalModel(models.Model):
+    """Abstract base for every historical model: adds a readable actor label."""
+
+    actor_label = models.CharField(max_length=150, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+def audited_history(**kwargs) -> HistoricalRecords:
+    """``HistoricalRecords`` that records the acting user or system actor."""
+    kwargs.setdefault("bases", [AuditedHistoricalModel])
+    kwargs.setdefault("get_user", _history_user)
+    return HistoricalRecords(**kwargs)
+
+
+@receiver(pre_create_historical_record)
+def _label_history_row(sender, history_instance, history_user=None, **kwargs) -> None:
+    if not hasattr(history_instance, "actor_label"):
+        return
+    actor = _current_actor.get()
+    if isinstance(actor, str):
+        history_instance.actor_label = actor
+    elif history_user is not None:
+        history_instance.actor_label = history_user.get_username()
+    else:
+        history_instance.actor_label = system_actor("unattributed")
