@@ -1,0 +1,68 @@
+"""Shared fixtures: users of each role and small factories for the ledger.
+
+The suite runs against real PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``, set by
+``make test``). It refuses to run on SQLite so that nothing passes here and fails in production.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+
+from collections_app.roles import ADMIN, COLLECTOR, SUPERVISOR
+
+from .factories import make_case, make_debtor, make_loan
+
+
+def pytest_configure(config):
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine and not os.environ.get("ALLOW_NON_POSTGRES_TESTS"):
+        raise pytest.UsageError(
+            "The tests run against PostgreSQL: set DATABASE_URL (make test does), "
+            f"got engine {engine}."
+        )
+
+
+def _user(username: str, role: str | None) -> User:
+    user = User.objects.create_user(username=username, password="test-pass-123", email=f"{username}@example.com")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def collector(db) -> User:
+    return _user("alice", COLLECTOR)
+
+
+@pytest.fixture
+def other_collector(db) -> User:
+    return _user("bob", COLLECTOR)
+
+
+@pytest.fixture
+def supervisor(db) -> User:
+    return _user("sam", SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return _user("ada", ADMIN)
+
+
+@pytest.fixture
+def debtor(db):
+    return make_debtor()
+
+
+@pytest.fixture
+def loan(debtor):
+    return make_loan(debtor)
+
+
+@pytest.fixture
+def case(debtor, collector):
+    return make_case(debtor, collector)
