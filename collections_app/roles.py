@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, list[tuple[str, str]]] = {
         ("debtors", "view_*"),
         ("debtors", "add_*"),
         ("debtors", "change_*"),
+        ("debtors", "approve_discount"),
         ("compliance", "view_*"),
         ("collections_app", "view_*"),
         ("collections_app", "add_*"),

@@ -28,7 +28,7 @@ if APP_ENV not in {"development", "test", "production"}:
 PRODUCTION = APP_ENV == "production"
 
 # A key that is only ever good for a laptop. Production refuses it (see below).
-DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+DEVELOPMENT_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION and APP_ENV != "test")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])

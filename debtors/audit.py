@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import models
 from django.dispatch import receiver
@@ -26,9 +26,10 @@ from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.base_user import AbstractBaseUser
 
-    Actor = Union["AbstractBaseUser", str]
+# A person (a user) or a named system actor ("system: plan_reminders").
+Actor: TypeAlias = "AbstractBaseUser | str"
 
 SYSTEM_PREFIX = "system: "
 

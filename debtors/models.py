@@ -170,7 +170,9 @@ class ContactPoint(models.Model):
         help_text=_("For postal addresses: the zone the address is in, when known."),
     )
     label = models.CharField(_("label"), max_length=100, blank=True)
-    owner = models.CharField(_("belongs to"), max_length=16, choices=Owner.choices, default=Owner.SELF)
+    owner = models.CharField(
+        _("belongs to"), max_length=16, choices=Owner.choices, default=Owner.SELF
+    )
     owner_name = models.CharField(_("owner's name"), max_length=200, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.UNVERIFIED
@@ -365,7 +367,9 @@ class Installment(models.Model):
         verbose_name_plural = _("installments")
         ordering = ["loan", "due_date", "sequence"]
         constraints = [
-            models.UniqueConstraint(fields=["loan", "sequence"], name="installment_unique_sequence"),
+            models.UniqueConstraint(
+                fields=["loan", "sequence"], name="installment_unique_sequence"
+            ),
             models.CheckConstraint(
                 condition=Q(amount_due__gte=0)
                 & Q(amount_paid__gte=0)
@@ -471,6 +475,9 @@ class PaymentAllocation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.payment_id} -> {self.amount}"
+
 
 class RepaymentPlan(models.Model):
     class Status(models.TextChoices):
@@ -526,6 +533,7 @@ class RepaymentPlan(models.Model):
     class Meta:
         verbose_name = _("repayment plan")
         verbose_name_plural = _("repayment plans")
+        permissions = [("approve_discount", _("Can approve a repayment plan's discount"))]
         constraints = [
             models.CheckConstraint(
                 condition=Q(total_amount__gte=0)
@@ -578,6 +586,9 @@ class PlanInstallment(models.Model):
                 name="plan_installment_amounts_valid",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} #{self.sequence} {self.due_date}"
 
     @property
     def amount_open(self) -> Decimal:

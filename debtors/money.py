@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision, list_currencies
 from django.core.exceptions import ValidationError
@@ -22,7 +22,10 @@ def is_currency(code: str) -> bool:
 
 def validate_currency(code: str) -> None:
     if not is_currency(code):
-        raise ValidationError(_("Unknown currency code %(code)s (expected ISO 4217, e.g. CNY).") % {"code": code}, code="unknown_currency")
+        raise ValidationError(
+            _("Unknown currency code %(code)s (expected ISO 4217, e.g. CNY).") % {"code": code},
+            code="unknown_currency",
+        )
 
 
 def currency_places(code: str) -> int:
@@ -35,24 +38,48 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
     return Decimal(amount).quantize(exponent, rounding=ROUND_HALF_UP)
 
 
-def validate_amount(amount: Decimal, currency: str, *, allow_zero: bool = True, field: str = "amount") -> Decimal:
+def quantize_down(amount: Decimal, currency: str) -> Decimal:
+    """Truncate to the currency's places (so a split never exceeds its total)."""
+    exponent = Decimal(1).scaleb(-currency_places(currency))
+    return Decimal(amount).quantize(exponent, rounding=ROUND_DOWN)
+
+
+def validate_amount(
+    amount: Decimal, currency: str, *, allow_zero: bool = True, field: str = "amount"
+) -> Decimal:
     """Check that an entered amount is a non-negative ``Decimal`` in the currency's places."""
     if isinstance(amount, float):
-        raise ValidationError({field: _("Amounts must be decimal, not floating point.")}, code="float_amount")
+        raise ValidationError(
+            {field: _("Amounts must be decimal, not floating point.")}, code="float_amount"
+        )
     try:
         amount = Decimal(amount)
     except Exception as exc:  # noqa: BLE001 - any unparsable input is the same user error
-        raise ValidationError({field: _("%(value)s is not an amount.") % {"value": amount}}, code="invalid_amount") from exc
+        raise ValidationError(
+            {field: _("%(value)s is not an amount.") % {"value": amount}}, code="invalid_amount"
+        ) from exc
     if not amount.is_finite():
-        raise ValidationError({field: _("%(value)s is not an amount.") % {"value": amount}}, code="invalid_amount")
+        raise ValidationError(
+            {field: _("%(value)s is not an amount.") % {"value": amount}}, code="invalid_amount"
+        )
     if amount < 0:
-        raise ValidationError({field: _("The amount must not be negative (got %(value)s).") % {"value": amount}}, code="negative_amount")
+        raise ValidationError(
+            {field: _("The amount must not be negative (got %(value)s).") % {"value": amount}},
+            code="negative_amount",
+        )
     if not allow_zero and amount == 0:
-        raise ValidationError({field: _("The amount must be greater than zero.")}, code="zero_amount")
+        raise ValidationError(
+            {field: _("The amount must be greater than zero.")}, code="zero_amount"
+        )
     places = currency_places(currency)
     if -amount.as_tuple().exponent > places and amount != quantize(amount, currency):
         raise ValidationError(
-            {field: _("%(currency)s amounts have at most %(places)d decimal places (got %(value)s).") % {"currency": currency, "places": places, "value": amount}},
+            {
+                field: _(
+                    "%(currency)s amounts have at most %(places)d decimal places (got %(value)s)."
+                )
+                % {"currency": currency, "places": places, "value": amount}
+            },
             code="too_many_places",
         )
     return amount

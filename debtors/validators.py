@@ -15,7 +15,11 @@ from django.utils.translation import gettext as _
 @lru_cache(maxsize=1)
 def iso_countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes (from CLDR, via babel)."""
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code != "ZZ")
+    return frozenset(
+        code
+        for code in Locale("en").territories
+        if len(code) == 2 and code.isalpha() and code != "ZZ"
+    )
 
 
 @lru_cache(maxsize=1)
@@ -25,13 +29,21 @@ def iana_timezones() -> frozenset[str]:
 
 def validate_country(value: str) -> None:
     if value not in iso_countries():
-        raise ValidationError(_("Unknown country code %(code)s (expected ISO 3166 alpha-2, e.g. CN).") % {"code": value}, code="unknown_country")
+        raise ValidationError(
+            _("Unknown country code %(code)s (expected ISO 3166 alpha-2, e.g. CN).")
+            % {"code": value},
+            code="unknown_country",
+        )
 
 
 def validate_timezone(value: str) -> None:
     """An unknown zone is an error, never a silent UTC."""
     if value and value not in iana_timezones():
-        raise ValidationError(_("Unknown time zone %(zone)s (expected an IANA name such as Asia/Shanghai).") % {"zone": value}, code="unknown_timezone")
+        raise ValidationError(
+            _("Unknown time zone %(zone)s (expected an IANA name such as Asia/Shanghai).")
+            % {"zone": value},
+            code="unknown_timezone",
+        )
 
 
 def normalize_phone(value: str, region: str | None) -> str:
@@ -40,9 +52,15 @@ def normalize_phone(value: str, region: str | None) -> str:
     try:
         number = phonenumbers.parse(raw, region or None)
     except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("%(value)s is not a phone number (%(detail)s).") % {"value": raw, "detail": exc._msg}, code="invalid_phone") from exc
+        raise ValidationError(
+            _("%(value)s is not a phone number (%(detail)s).") % {"value": raw, "detail": exc._msg},
+            code="invalid_phone",
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValidationError(_("%(value)s is not a valid phone number for its country.") % {"value": raw}, code="invalid_phone")
+        raise ValidationError(
+            _("%(value)s is not a valid phone number for its country.") % {"value": raw},
+            code="invalid_phone",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -51,6 +69,8 @@ def normalize_email(value: str) -> str:
     try:
         validate_email(raw)
     except ValidationError as exc:
-        raise ValidationError(_("%(value)s is not a valid email address.") % {"value": raw}, code="invalid_email") from exc
+        raise ValidationError(
+            _("%(value)s is not a valid email address.") % {"value": raw}, code="invalid_email"
+        ) from exc
     local, _at, domain = raw.rpartition("@")
     return f"{local}@{domain.lower()}"

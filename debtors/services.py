@@ -1,0 +1,760 @@
+"""Writes to the ledger of debts.
+
+Every service is keyword-only, takes the acting user or system label (``actor=``) and an
+optional clock (``now=``), runs in one transaction and records history through
+``acting_as``. Views, serializers, commands and tasks call these; they hold no rules of their own.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .audit import Actor, acting_as
+from .models import (
+    Channel,
+    ChannelConsent,
+    ContactPoint,
+    Debtor,
+    Installment,
+    Loan,
+    Payment,
+    PaymentAllocation,
+    PlanInstallment,
+    PromiseToPay,
+    RepaymentPlan,
+)
+from .money import ZERO, quantize_down, validate_amount, validate_currency
+from .validators import normalize_email, normalize_phone
+
+# --- Debtors and contact points -------------------------------------------------------------
+
+
+def _normalized_value(kind: str, value: str, region: str | None) -> str:
+    if kind in (ContactPoint.Kind.MOBILE, ContactPoint.Kind.LANDLINE):
+        return normalize_phone(value, region)
+    if kind == ContactPoint.Kind.EMAIL:
+        return normalize_email(value)
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(_("A contact point needs a value."), code="required")
+    return value
+
+
+@transaction.atomic
+def contact_point_add(
+    *,
+    actor: Actor,
+    debtor: Debtor,
+    kind: str,
+    value: str,
+    owner: str = ContactPoint.Owner.SELF,
+    status: str = ContactPoint.Status.UNVERIFIED,
+    **fields,
+) -> ContactPoint:
+    """Add a phone, email, address or in-app id, normalised (E.164 for phones)."""
+    if kind not in ContactPoint.Kind.values:
+        raise ValidationError({"kind": _("Unknown contact point kind %(kind)s.") % {"kind": kind}})
+    if owner not in ContactPoint.Owner.values:
+        raise ValidationError({"owner": _("Unknown owner %(owner)s.") % {"owner": owner}})
+    try:
+        normalized = _normalized_value(kind, value, fields.get("country") or debtor.country)
+    except ValidationError as exc:
+        raise ValidationError({"value": exc.messages}) from exc
+    point = ContactPoint(
+        debtor=debtor, kind=kind, value=normalized, owner=owner, status=status, **fields
+    )
+    point.full_clean(exclude=["debtor"])
+    with acting_as(actor):
+        point.save()
+    return point
+
+
+@transaction.atomic
+def debtor_create(
+    *,
+    actor: Actor,
+    external_ref: str,
+    full_name: str,
+    country: str,
+    timezone: str = "",
+    contact_points: Iterable[Mapping] = (),
+    **fields,
+) -> Debtor:
+    """Create a debtor with its contact points; nothing is stored if any part is invalid."""
+    debtor = Debtor(
+        external_ref=external_ref, full_name=full_name, country=country, timezone=timezone, **fields
+    )
+    debtor.full_clean()
+    point_errors: list = []
+    points = list(contact_points)
+    with acting_as(actor):
+        debtor.save()
+        for spec in points:
+            try:
+                contact_point_add(actor=actor, debtor=debtor, **dict(spec))
+                point_errors.append({})
+            except ValidationError as exc:
+                point_errors.append(
+                    exc.message_dict if hasattr(exc, "error_dict") else {"value": exc.messages}
+                )
+    if any(point_errors):
+        # Roll back the debtor too: a half-created debtor is worse than none.
+        raise ValidationError({"contact_points": point_errors})
+    return debtor
+
+
+@transaction.atomic
+def contact_point_set_status(
+    *, actor: Actor, contact_point: ContactPoint, status: str, now: dt.datetime | None = None
+) -> ContactPoint:
+    if status not in ContactPoint.Status.values:
+        raise ValidationError(
+            {"status": _("Unknown contact point status %(status)s.") % {"status": status}}
+        )
+    contact_point.status = status
+    contact_point.status_changed_at = now or timezone.now()
+    with acting_as(actor):
+        contact_point.save(update_fields=["status", "status_changed_at"])
+    return contact_point
+
+
+HOLD_KEYS = (*Debtor.HOLD_FLAGS, "hardship_pause_until", "opt_outs")
+
+
+@transaction.atomic
+def debtor_set_holds(
+    *,
+    actor: Actor,
+    debtor: Debtor,
+    changes: Mapping,
+    reason: str = "",
+    source: str = "",
+    now: dt.datetime | None = None,
+) -> Debtor:
+    """Set or lift holds: dispute, bankruptcy, deceased, cease_communication, hardship pause,
+    and the debtor-level channel opt-outs (``opt_outs``: the complete set of opted-out channels).
+
+    Every change is one history row on the debtor (and on the consent rows for opt-outs).
+    """
+    unknown = set(changes) - set(HOLD_KEYS)
+    if unknown:
+        raise ValidationError({key: _("Unknown hold.") for key in sorted(unknown)})
+    now = now or timezone.now()
+    debtor = Debtor.objects.select_for_update().get(pk=debtor.pk)
+    update_fields: list[str] = []
+    for flag in Debtor.HOLD_FLAGS:
+        if flag not in changes:
+            continue
+        value = changes[flag]
+        if not isinstance(value, bool):
+            raise ValidationError({flag: _("Must be true or false.")})
+        if getattr(debtor, flag) != value:
+            setattr(debtor, flag, value)
+            setattr(debtor, f"{flag}_at", now if value else None)
+            setattr(debtor, f"{flag}_reason", reason if value else "")
+            update_fields += [flag, f"{flag}_at", f"{flag}_reason"]
+    if "hardship_pause_until" in changes:
+        until = changes["hardship_pause_until"]
+        if until is not None and not isinstance(until, dt.date):
+            raise ValidationError(
+                {"hardship_pause_until": _("Must be a date (YYYY-MM-DD) or null.")}
+            )
+        if debtor.hardship_pause_until != until:
+            debtor.hardship_pause_until = until
+            debtor.hardship_at = now if until else None
+            debtor.hardship_reason = reason if until else ""
+            update_fields += ["hardship_pause_until", "hardship_at", "hardship_reason"]
+    with acting_as(actor):
+        if update_fields:
+            debtor.save(update_fields=[*update_fields, "updated_at"])
+        if "opt_outs" in changes:
+            channel_opt_outs_set(
+                actor=actor,
+                debtor=debtor,
+                channels=changes["opt_outs"],
+                source=source or "api",
+                now=now,
+            )
+    return debtor
+
+
+@transaction.atomic
+def channel_opt_outs_set(
+    *,
+    actor: Actor,
+    debtor: Debtor,
+    channels: Sequence[str],
+    source: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """Make ``channels`` exactly the debtor-level opted-out channels."""
+    unknown = [c for c in channels if c not in Channel.values]
+    if unknown:
+        raise ValidationError(
+            {"opt_outs": _("Unknown channel(s): %(names)s.") % {"names": ", ".join(unknown)}}
+        )
+    now = now or timezone.now()
+    wanted = set(channels)
+    existing = {
+        c.channel: c
+        for c in ChannelConsent.objects.select_for_update().filter(
+            debtor=debtor, contact_point=None
+        )
+    }
+    with acting_as(actor):
+        for channel in Channel.values:
+            consent = existing.get(channel)
+            if channel in wanted and (consent is None or not consent.is_opted_out):
+                consent = consent or ChannelConsent(debtor=debtor, channel=channel)
+                consent.opted_out_at, consent.opt_out_source = now, source
+                consent.save()
+            elif channel not in wanted and consent is not None and consent.is_opted_out:
+                consent.opted_out_at, consent.opt_out_source = None, ""
+                consent.save()
+
+
+@transaction.atomic
+def channel_consent_record(
+    *,
+    actor: Actor,
+    debtor: Debtor,
+    channel: str,
+    source: str,
+    contact_point: ContactPoint | None = None,
+    now: dt.datetime | None = None,
+) -> ChannelConsent:
+    """Record the debtor's consent to be contacted on a channel (e.g. automated calls, SMS)."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel %(name)s.") % {"name": channel}})
+    consent, _created = ChannelConsent.objects.select_for_update().get_or_create(
+        debtor=debtor, contact_point=contact_point, channel=channel
+    )
+    consent.consented_at, consent.consent_source = now or timezone.now(), source
+    with acting_as(actor):
+        consent.save()
+    return consent
+
+
+# --- Loans ----------------------------------------------------------------------------------
+
+
+def _validated_schedule(
+    installments: Sequence[tuple[dt.date, Decimal]], currency: str, field: str = "installments"
+) -> list[tuple[dt.date, Decimal]]:
+    schedule = []
+    for index, (due_date, amount) in enumerate(installments):
+        if not isinstance(due_date, dt.date):
+            raise ValidationError(
+                {field: _("Installment %(n)d: the due date is not a date.") % {"n": index + 1}}
+            )
+        try:
+            amount = validate_amount(amount, currency, allow_zero=False)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    field: _("Installment %(n)d: %(error)s")
+                    % {"n": index + 1, "error": " ".join(exc.messages)}
+                }
+            ) from exc
+        schedule.append((due_date, amount))
+    return sorted(schedule, key=lambda item: item[0])
+
+
+@transaction.atomic
+def loan_create(
+    *,
+    actor: Actor,
+    debtor: Debtor,
+    external_ref: str,
+    currency: str,
+    principal: Decimal,
+    installments: Sequence[tuple[dt.date, Decimal]],
+    interest_balance: Decimal = ZERO,
+    fees_balance: Decimal = ZERO,
+    **fields,
+) -> Loan:
+    """Create a loan and its schedule. Balances start as principal + interest + fees."""
+    try:
+        validate_currency(currency)
+    except ValidationError as exc:
+        raise ValidationError({"currency": exc.messages}) from exc
+    principal = validate_amount(principal, currency, field="principal")
+    interest_balance = validate_amount(interest_balance, currency, field="interest_balance")
+    fees_balance = validate_amount(fees_balance, currency, field="fees_balance")
+    schedule = _validated_schedule(installments, currency)
+    loan = Loan(
+        debtor=debtor,
+        external_ref=external_ref,
+        currency=currency,
+        principal=principal,
+        principal_balance=principal,
+        interest_balance=interest_balance,
+        fees_balance=fees_balance,
+        **fields,
+    )
+    loan.full_clean(exclude=["debtor"])
+    with acting_as(actor):
+        loan.save()
+        for sequence, (due_date, amount) in enumerate(schedule, start=1):
+            Installment.objects.create(
+                loan=loan, sequence=sequence, due_date=due_date, amount_due=amount
+            )
+        loan_refresh_derived(loan=loan)
+    return loan
+
+
+def _open_schedule(loan: Loan):
+    """The installments payments go to: the active plan's while a plan runs, else the loan's."""
+    plan = loan.plans.filter(status=RepaymentPlan.Status.ACTIVE).first()
+    if plan is not None:
+        return plan, PlanInstallment.objects.select_for_update().filter(plan=plan).order_by(
+            "due_date", "sequence"
+        )
+    return None, Installment.objects.select_for_update().filter(loan=loan).order_by(
+        "due_date", "sequence"
+    )
+
+
+def loan_refresh_derived(*, loan: Loan, today: dt.date | None = None) -> Loan:
+    """Recompute what is derived from the schedule: oldest unpaid due date and status."""
+    today = today or timezone.localdate()
+    plan, schedule = _open_schedule(loan)
+    oldest = (
+        schedule.filter(amount_paid__lt=F("amount_due")).values_list("due_date", flat=True).first()
+    )
+    loan.oldest_unpaid_due_date = oldest
+    if loan.status not in (Loan.Status.CHARGED_OFF, Loan.Status.LEGAL):
+        if loan.outstanding <= 0 and oldest is None:
+            loan.status = Loan.Status.PAID
+        elif plan is not None:
+            loan.status = Loan.Status.IN_PLAN
+        elif oldest is not None and oldest < today:
+            loan.status = Loan.Status.DELINQUENT
+        else:
+            loan.status = Loan.Status.CURRENT
+    loan.save(update_fields=["oldest_unpaid_due_date", "status"])
+    return loan
+
+
+def loans_refresh_oldest_unpaid(*, loan_ids: Sequence[int] | None = None) -> int:
+    """Set-based recomputation of ``Loan.oldest_unpaid_due_date`` (for bulk paths).
+
+    One UPDATE over the loans (all, or ``loan_ids``); plans are honoured the same way as
+    ``loan_refresh_derived``. Bulk paths are exempt from per-row history: this only rewrites
+    a derived column, never a fact.
+    """
+    where = ""
+    params: list = []
+    if loan_ids is not None:
+        if not loan_ids:
+            return 0
+        where = "WHERE l.id IN (" + ",".join(["%s"] * len(loan_ids)) + ")"
+        params = list(loan_ids)
+    sql = f"""
+        UPDATE debtors_loan AS l SET oldest_unpaid_due_date = COALESCE(
+            (SELECT MIN(pi.due_date) FROM debtors_planinstallment pi
+               JOIN debtors_repaymentplan p ON p.id = pi.plan_id
+              WHERE p.loan_id = l.id AND p.status = 'active' AND pi.amount_paid < pi.amount_due),
+            CASE WHEN EXISTS (SELECT 1 FROM debtors_repaymentplan p
+                               WHERE p.loan_id = l.id AND p.status = 'active')
+                 THEN NULL
+                 ELSE (SELECT MIN(i.due_date) FROM debtors_installment i
+                        WHERE i.loan_id = l.id AND i.amount_paid < i.amount_due) END)
+        {where}
+    """  # noqa: S608 - only placeholders are interpolated
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+# --- Payments -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostedPayment:
+    payment: Payment
+    created: bool
+
+
+def _reduce_balances(loan: Loan, amount: Decimal) -> None:
+    """Reduce the loan's balances by ``amount`` in the configured waterfall order."""
+    for bucket in settings.PAYMENT_BALANCE_WATERFALL:
+        field = f"{bucket}_balance"
+        take = min(amount, getattr(loan, field))
+        setattr(loan, field, getattr(loan, field) - take)
+        amount -= take
+        if amount <= 0:
+            return
+    if amount > 0:
+        # Installments may have scheduled more than the balances (e.g. interest accrued in the
+        # schedule); whatever is left is still the debtor's money: keep it as credit.
+        loan.credit_balance += amount
+
+
+@transaction.atomic
+def payment_post(
+    *,
+    actor: Actor,
+    loan: Loan,
+    amount: Decimal,
+    received_at: dt.datetime,
+    method: str,
+    external_ref: str,
+    source: str = "manual",
+    now: dt.datetime | None = None,
+) -> PostedPayment:
+    """Post a payment: allocate it to open installments oldest first, keep any excess as
+    credit, then settle promises and the plan. Posting the same (source, external_ref) again
+    changes nothing and returns the first payment.
+    """
+    existing = Payment.objects.filter(source=source, external_ref=external_ref).first()
+    if existing is not None:
+        return PostedPayment(existing, created=False)
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    if loan.is_closed:
+        raise ValidationError(
+            {
+                "loan": _("Loan %(ref)s is %(status)s; it takes no payments.")
+                % {"ref": loan.external_ref, "status": loan.get_status_display()}
+            }
+        )
+    amount = validate_amount(amount, loan.currency, allow_zero=False)
+    if method not in Payment.Method.values:
+        raise ValidationError(
+            {"method": _("Unknown payment method %(method)s.") % {"method": method}}
+        )
+    if timezone.is_naive(received_at):
+        raise ValidationError({"received_at": _("The time must include a time zone.")})
+    now = now or timezone.now()
+
+    with acting_as(actor):
+        payment = Payment(
+            loan=loan,
+            amount=amount,
+            received_at=received_at,
+            method=method,
+            source=source,
+            external_ref=external_ref,
+            created_at=now,
+        )
+        remaining = amount
+        allocations = []
+        plan, schedule = _open_schedule(loan)
+        for item in schedule.filter(amount_paid__lt=F("amount_due")):
+            if remaining <= 0:
+                break
+            take = min(remaining, item.amount_open)
+            item.amount_paid += take
+            if item.amount_paid >= item.amount_due:
+                item.paid_at = received_at
+            item.save(update_fields=["amount_paid", "paid_at"])
+            target = {"plan_installment": item} if plan is not None else {"installment": item}
+            allocations.append(PaymentAllocation(amount=take, **target))
+            remaining -= take
+        allocated = amount - remaining
+        # What no open installment needs is the debtor's money: kept as credit, never lost.
+        payment.allocated_amount = allocated
+        payment.credit_amount = amount - allocated
+        _reduce_balances(loan, allocated)
+        loan.credit_balance += payment.credit_amount
+        try:
+            with transaction.atomic():
+                payment.save()
+        except IntegrityError:
+            # A concurrent post of the same payment won the race: answer with its result.
+            transaction.set_rollback(True)
+            return PostedPayment(
+                Payment.objects.get(source=source, external_ref=external_ref), created=False
+            )
+        for allocation in allocations:
+            allocation.payment = payment
+            allocation.save()
+        loan.save(
+            update_fields=[
+                "principal_balance",
+                "interest_balance",
+                "fees_balance",
+                "credit_balance",
+            ]
+        )
+        loan_refresh_derived(loan=loan, today=timezone.localdate(now))
+        if plan is not None:
+            plans_review(now=now, loan_ids=[loan.pk])
+        promises_resolve(now=now, loan_ids=[loan.pk])
+    return PostedPayment(payment, created=True)
+
+
+# --- Promises to pay ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def promise_create(
+    *,
+    actor: Actor,
+    loan: Loan,
+    amount: Decimal,
+    promised_date: dt.date,
+    now: dt.datetime | None = None,
+) -> PromiseToPay:
+    now = now or timezone.now()
+    amount = validate_amount(amount, loan.currency, allow_zero=False)
+    if promised_date < timezone.localdate(now):
+        raise ValidationError({"promised_date": _("A promise cannot be dated in the past.")})
+    if loan.is_closed:
+        raise ValidationError({"loan": _("Loan %(ref)s is closed.") % {"ref": loan.external_ref}})
+    created_by = None if isinstance(actor, str) else actor
+    with acting_as(actor):
+        return PromiseToPay.objects.create(
+            loan=loan,
+            amount=amount,
+            promised_date=promised_date,
+            created_by=created_by,
+            created_at=now,
+        )
+
+
+def promises_resolve(
+    *, now: dt.datetime | None = None, loan_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Decide pending promises from payments: kept once the payments received since the
+    promise was made reach its amount (by its date plus the grace days), broken when the date
+    plus grace has passed without that. Safe to run any number of times.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    grace = dt.timedelta(days=settings.PROMISE_GRACE_DAYS)
+    pending = PromiseToPay.objects.select_for_update(skip_locked=True).filter(
+        status=PromiseToPay.Status.PENDING
+    )
+    if loan_ids is not None:
+        pending = pending.filter(loan_id__in=loan_ids)
+    counts = {"kept": 0, "broken": 0}
+    with transaction.atomic(), acting_as("promises_resolve"):
+        for promise in pending.select_related("loan"):
+            deadline = promise.promised_date + grace
+            paid = (
+                Payment.objects.filter(
+                    loan_id=promise.loan_id,
+                    received_at__gte=promise.created_at,
+                    received_at__lt=_end_of_day(deadline),
+                ).aggregate(total=Sum("amount"))["total"]
+                or ZERO
+            )
+            if paid >= promise.amount:
+                promise.status, promise.resolved_at = PromiseToPay.Status.KEPT, now
+            elif today > deadline:
+                promise.status, promise.resolved_at = PromiseToPay.Status.BROKEN, now
+            else:
+                continue
+            promise.save(update_fields=["status", "resolved_at"])
+            counts[promise.status] += 1
+    return counts
+
+
+def _end_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+
+
+# --- Repayment plans ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: Actor,
+    loan: Loan,
+    installments: Sequence[tuple[dt.date, Decimal]],
+    discount_amount: Decimal = ZERO,
+    discount_reason: str = "",
+    frequency: str = RepaymentPlan.Frequency.MONTHLY,
+    now: dt.datetime | None = None,
+) -> RepaymentPlan:
+    """Propose a plan that re-schedules what is owed on a loan.
+
+    Its installments must add up to the outstanding balance, or to the balance less a recorded
+    discount; a discount needs a supervisor's approval before the plan can start.
+    """
+    now = now or timezone.now()
+    loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    if loan.is_closed:
+        raise ValidationError({"loan": _("Loan %(ref)s is closed.") % {"ref": loan.external_ref}})
+    if RepaymentPlan.objects.filter(loan=loan, status__in=RepaymentPlan.OPEN_STATUSES).exists():
+        raise ValidationError(
+            {"loan": _("Loan %(ref)s already has an open plan.") % {"ref": loan.external_ref}}
+        )
+    if not installments:
+        raise ValidationError({"installments": _("A plan needs at least one installment.")})
+    discount_amount = validate_amount(discount_amount, loan.currency, field="discount_amount")
+    schedule = _validated_schedule(installments, loan.currency)
+    total = sum((amount for _due, amount in schedule), ZERO)
+    outstanding = loan.outstanding
+    if total + discount_amount != outstanding:
+        raise ValidationError(
+            {
+                "installments": _(
+                    "The installments add up to %(total)s and the discount is %(discount)s, but %(outstanding)s %(currency)s is outstanding."
+                )
+                % {
+                    "total": total,
+                    "discount": discount_amount,
+                    "outstanding": outstanding,
+                    "currency": loan.currency,
+                }
+            }
+        )
+    if discount_amount > 0 and not discount_reason.strip():
+        raise ValidationError({"discount_reason": _("A discount needs a reason for the approver.")})
+    if frequency not in RepaymentPlan.Frequency.values:
+        raise ValidationError(
+            {"frequency": _("Unknown frequency %(value)s.") % {"value": frequency}}
+        )
+    with acting_as(actor):
+        plan = RepaymentPlan.objects.create(
+            loan=loan,
+            frequency=frequency,
+            outstanding_at_creation=outstanding,
+            total_amount=total,
+            discount_amount=discount_amount,
+            discount_reason=discount_reason,
+            created_by=None if isinstance(actor, str) else actor,
+            created_at=now,
+        )
+        for sequence, (due_date, amount) in enumerate(schedule, start=1):
+            PlanInstallment.objects.create(
+                plan=plan, sequence=sequence, due_date=due_date, amount_due=amount
+            )
+    return plan
+
+
+def can_approve_discounts(user) -> bool:
+    return not isinstance(user, str) and user.has_perm("debtors.approve_discount")
+
+
+@transaction.atomic
+def plan_approve_discount(
+    *, actor, plan: RepaymentPlan, now: dt.datetime | None = None
+) -> RepaymentPlan:
+    """A supervisor accepts the discount; the plan can then be activated."""
+    if not can_approve_discounts(actor):
+        raise PermissionDenied(_("Only a supervisor may approve a discount."))
+    plan = RepaymentPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != RepaymentPlan.Status.PROPOSED or plan.discount_amount <= 0:
+        raise ValidationError(_("This plan has no discount waiting for approval."))
+    if plan.created_by_id == getattr(actor, "pk", None):
+        raise PermissionDenied(_("A discount must be approved by someone other than its proposer."))
+    plan.discount_approved_by, plan.discount_approved_at = actor, now or timezone.now()
+    with acting_as(actor):
+        plan.save(update_fields=["discount_approved_by", "discount_approved_at"])
+    return plan
+
+
+@transaction.atomic
+def plan_activate(
+    *, actor: Actor, plan: RepaymentPlan, now: dt.datetime | None = None
+) -> RepaymentPlan:
+    """Start a proposed plan: from now on payments go to its installments."""
+    now = now or timezone.now()
+    plan = RepaymentPlan.objects.select_for_update().select_related("loan").get(pk=plan.pk)
+    if plan.status != RepaymentPlan.Status.PROPOSED:
+        raise ValidationError(
+            _("Only a proposed plan can be activated (this one is %(status)s).")
+            % {"status": plan.get_status_display()}
+        )
+    if plan.needs_discount_approval:
+        raise ValidationError(_("The discount of this plan waits for a supervisor's approval."))
+    plan.status, plan.activated_at = RepaymentPlan.Status.ACTIVE, now
+    with acting_as(actor):
+        plan.save(update_fields=["status", "activated_at"])
+        loan = plan.loan
+        if plan.discount_amount > 0:
+            _reduce_balances(loan, plan.discount_amount)
+            loan.save(
+                update_fields=[
+                    "principal_balance",
+                    "interest_balance",
+                    "fees_balance",
+                    "credit_balance",
+                ]
+            )
+        loan_refresh_derived(loan=loan, today=timezone.localdate(now))
+    return plan
+
+
+@transaction.atomic
+def plan_cancel(
+    *, actor: Actor, plan: RepaymentPlan, now: dt.datetime | None = None
+) -> RepaymentPlan:
+    now = now or timezone.now()
+    plan = RepaymentPlan.objects.select_for_update().select_related("loan").get(pk=plan.pk)
+    if plan.status not in RepaymentPlan.OPEN_STATUSES:
+        raise ValidationError(_("This plan is already closed."))
+    plan.status, plan.closed_at = RepaymentPlan.Status.CANCELLED, now
+    with acting_as(actor):
+        plan.save(update_fields=["status", "closed_at"])
+        loan_refresh_derived(loan=plan.loan, today=timezone.localdate(now))
+    return plan
+
+
+def plans_review(
+    *, now: dt.datetime | None = None, loan_ids: Sequence[int] | None = None
+) -> dict[str, int]:
+    """Close active plans that are kept (every installment paid) or broken (an installment
+    unpaid more than ``PLAN_GRACE_DAYS`` after its date). Safe to run any number of times."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    late_before = today - dt.timedelta(days=settings.PLAN_GRACE_DAYS)
+    active = RepaymentPlan.objects.select_for_update(skip_locked=True).filter(
+        status=RepaymentPlan.Status.ACTIVE
+    )
+    if loan_ids is not None:
+        active = active.filter(loan_id__in=loan_ids)
+    counts = {"kept": 0, "broken": 0}
+    with transaction.atomic(), acting_as("plans_review"):
+        for plan in active.select_related("loan"):
+            open_items = plan.installments.filter(amount_paid__lt=F("amount_due"))
+            if not open_items.exists():
+                plan.status = RepaymentPlan.Status.KEPT
+            elif open_items.filter(due_date__lt=late_before).exists():
+                plan.status = RepaymentPlan.Status.BROKEN
+            else:
+                continue
+            plan.closed_at = now
+            plan.save(update_fields=["status", "closed_at"])
+            loan_refresh_derived(loan=plan.loan, today=today)
+            counts[plan.status] += 1
+    return counts
+
+
+def plan_schedule(
+    *, total: Decimal, count: int, first_date: dt.date, frequency: str, currency: str
+) -> list[tuple[dt.date, Decimal]]:
+    """Split ``total`` into ``count`` installments; rounding goes to the last one, so the
+    schedule always adds up to the total exactly."""
+    if count < 1:
+        raise ValidationError({"count": _("A plan needs at least one installment.")})
+    total = validate_amount(total, currency, allow_zero=False, field="total")
+    base = quantize_down(total / count, currency)
+    amounts = [base] * (count - 1) + [total - base * (count - 1)]
+    return [(_nth_date(first_date, frequency, n), amount) for n, amount in enumerate(amounts)]
+
+
+def _nth_date(first: dt.date, frequency: str, n: int) -> dt.date:
+    if frequency == RepaymentPlan.Frequency.WEEKLY:
+        return first + dt.timedelta(weeks=n)
+    if frequency == RepaymentPlan.Frequency.FORTNIGHTLY:
+        return first + dt.timedelta(weeks=2 * n)
+    month_index = first.month - 1 + n
+    year, month = first.year + month_index // 12, month_index % 12 + 1
+    day = min(first.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
