@@ -27,7 +27,9 @@ def pytest_configure(config):
 
 
 def _user(username: str, role: str | None) -> User:
-    user = User.objects.create_user(username=username, password="test-pass-123", email=f"{username}@example.com")
+    user = User.objects.create_user(
+        username=username, password="test-pass-123", email=f"{username}@example.com"
+    )
     if role:
         user.groups.add(Group.objects.get(name=role))
     return user

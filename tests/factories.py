@@ -26,7 +26,11 @@ def make_debtor(**overrides) -> Debtor:
 
 
 def make_contact_point(debtor: Debtor, **overrides) -> ContactPoint:
-    fields = {"kind": ContactPoint.Kind.MOBILE, "value": "+8613800138000", "status": ContactPoint.Status.VALID}
+    fields = {
+        "kind": ContactPoint.Kind.MOBILE,
+        "value": "+8613800138000",
+        "status": ContactPoint.Status.VALID,
+    }
     fields.update(overrides)
     return ContactPoint.objects.create(debtor=debtor, **fields)
 
@@ -56,7 +60,9 @@ def make_loan(
         Installment(loan=loan, sequence=i, due_date=due, amount_due=amount)
         for i, (due, amount) in enumerate(installments, start=1)
     )
-    loan.oldest_unpaid_due_date = min(due for due, _amount in installments) if installments else None
+    loan.oldest_unpaid_due_date = (
+        min(due for due, _amount in installments) if installments else None
+    )
     loan.save(update_fields=["oldest_unpaid_due_date"])
     return loan
 
