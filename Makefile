@@ -1,0 +1,78 @@
+# The project's commands. `make demo` and `make test` are the two a newcomer needs.
+#
+#   make demo              SQLite + in-process tasks, seeded data, demo users, http://127.0.0.1:8000/
+#   make test              lint, format check, migrations check, the test suite (PostgreSQL + Redis)
+#   make bench             the benchmarks (PostgreSQL + Redis)
+#   make run               the development server with whatever environment you have set
+#   make lint | format | migrations-check | install
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-from-pyproject
+
+# Services used by `make test` and `make bench`; override them in the environment.
+DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/collections
+REDIS_URL ?= redis://127.0.0.1:6379/0
+
+SERVICES_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL)
+TEST_ENV := APP_ENV=test $(SERVICES_ENV)
+# The demo runs on the embedded defaults: a SQLite file under var/ and tasks run in-process.
+DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u SECRET_KEY APP_ENV=development DEBUG=true
+# Checks that need no services: an in-memory SQLite database is enough.
+OFFLINE_ENV := env -u REDIS_URL APP_ENV=test DATABASE_URL=sqlite://:memory:
+
+DEMO_ADDR := 127.0.0.1:8000
+
+.PHONY: help install demo run test check-services lint format format-check migrations-check bench
+
+help:
+	@echo "make demo    run the back office on SQLite with demo data at http://$(DEMO_ADDR)/"
+	@echo "make test    lint, format check, migrations check and the tests (PostgreSQL + Redis)"
+	@echo "make bench   the benchmarks (PostgreSQL + Redis)"
+	@echo "also: install, run, lint, format, migrations-check"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changed since the last install.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(PY) manage.py create_demo_users
+	@echo "Open http://$(DEMO_ADDR)/ and sign in with one of the users above (Ctrl-C stops it)."
+	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(DEMO_ADDR)
+
+run: install
+	$(PY) manage.py runserver $(DEMO_ADDR)
+
+check-services: install
+	@$(SERVICES_ENV) $(PY) scripts/check_services.py
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+format-check: install
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+migrations-check: install
+	$(OFFLINE_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test: check-services lint format-check migrations-check
+	$(TEST_ENV) $(PY) -m pytest -n auto
+
+bench: check-services
+	$(SERVICES_ENV) $(PY) bench/run.py

@@ -1,0 +1,85 @@
+"""Settings come from the environment; production refuses to start without its secrets.
+
+Each case runs ``manage.py`` in a fresh process with a controlled environment, because the
+settings module is evaluated once per process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from collections_app.settings import DEVELOPMENT_SECRET_KEY
+
+ROOT = Path(__file__).resolve().parent.parent
+STRONG_KEY = "k7Qp-2vXz9Lr_w4Nb8Tc1Hs6Jm3Fd5Gy0Ua-Ek9Wq2Zx7Cv4Bn1Mh8Lt6Rp3Sd5Fg0Jy"
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "collections.example.com",
+    "DATABASE_URL": "postgres://collections:secret@db.example.com:5432/collections",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {"PATH": os.environ.get("PATH", ""), **env}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_production_passes_the_deployment_checks_without_a_warning():
+    result = manage("check", "--deploy", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY is missing or is the development default"),
+        (
+            {"SECRET_KEY": DEVELOPMENT_SECRET_KEY},
+            "SECRET_KEY is missing or is the development default",
+        ),
+        ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY is too short or too simple"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name the hosts"),
+        ({"DATABASE_URL": None}, "DATABASE_URL is required in production"),
+    ],
+    ids=["no-secret-key", "development-key", "weak-key", "no-allowed-hosts", "no-database"],
+)
+def test_production_refuses_to_start_without_its_settings(change, message):
+    environment = {**PRODUCTION, **change}
+    environment = {key: value for key, value in environment.items() if value is not None}
+    result = manage("check", **environment)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_an_unknown_app_env_is_refused():
+    result = manage("check", APP_ENV="staging")
+    assert result.returncode != 0
+    assert "APP_ENV must be one of development, test, production" in result.stderr
+
+
+def test_no_environment_at_all_runs_on_the_embedded_defaults():
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
