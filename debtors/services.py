@@ -330,8 +330,13 @@ def loan_refresh_derived(*, loan: Loan, today: dt.date | None = None) -> Loan:
     """Recompute what is derived from the schedule: oldest unpaid due date and status."""
     today = today or timezone.localdate()
     plan, schedule = _open_schedule(loan)
+    # Nothing owed (a payoff, or a kept plan with a discount): nothing is past due either.
     oldest = (
-        schedule.filter(amount_paid__lt=F("amount_due")).values_list("due_date", flat=True).first()
+        None
+        if loan.outstanding <= 0
+        else schedule.filter(amount_paid__lt=F("amount_due"))
+        .values_list("due_date", flat=True)
+        .first()
     )
     loan.oldest_unpaid_due_date = oldest
     if loan.status not in (Loan.Status.CHARGED_OFF, Loan.Status.LEGAL):
@@ -362,7 +367,9 @@ def loans_refresh_oldest_unpaid(*, loan_ids: Sequence[int] | None = None) -> int
         where = "WHERE l.id IN (" + ",".join(["%s"] * len(loan_ids)) + ")"
         params = list(loan_ids)
     sql = f"""
-        UPDATE debtors_loan AS l SET oldest_unpaid_due_date = COALESCE(
+        UPDATE debtors_loan AS l SET oldest_unpaid_due_date = CASE
+          WHEN l.principal_balance + l.interest_balance + l.fees_balance <= 0 THEN NULL
+          ELSE COALESCE(
             (SELECT MIN(pi.due_date) FROM debtors_planinstallment pi
                JOIN debtors_repaymentplan p ON p.id = pi.plan_id
               WHERE p.loan_id = l.id AND p.status = 'active' AND pi.amount_paid < pi.amount_due),
@@ -370,7 +377,7 @@ def loans_refresh_oldest_unpaid(*, loan_ids: Sequence[int] | None = None) -> int
                                WHERE p.loan_id = l.id AND p.status = 'active')
                  THEN NULL
                  ELSE (SELECT MIN(i.due_date) FROM debtors_installment i
-                        WHERE i.loan_id = l.id AND i.amount_paid < i.amount_due) END)
+                        WHERE i.loan_id = l.id AND i.amount_paid < i.amount_due) END) END
         {where}
     """  # noqa: S608 - only placeholders are interpolated
     with connection.cursor() as cursor:
