@@ -1,0 +1,166 @@
+"""The hash chain over the decision ledger.
+
+The gate only inserts decision rows. A periodic sealer (``tasks.seal_ledger``) takes the rows
+not yet sealed, in id order, and gives each one its place in the chain (``seal_seq``), the hash
+of the row before it (``prev_hash``) and its own hash (``row_hash``)::
+
+    row_hash = sha256(prev_hash + "\\n" + canonical JSON of the row's recorded fields + seal_seq)
+
+The database lets the sealer fill those three columns once and refuses every other UPDATE or
+DELETE (migration 0002). Only one sealer runs at a time (a transaction-level advisory lock), so
+the chain never forks. ``verify`` walks the chain in order and names the first row whose hash
+or link does not match, or whose position is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from .models import ContactDecision
+
+GENESIS = "0" * 64
+SEAL_LOCK_KEY = 0x636F6D706C  # any constant shared by all sealers
+HASHED_FIELDS = (
+    "id",
+    "decided_at",
+    "actor_label",
+    "actor_user_id",
+    "debtor_id",
+    "channel",
+    "loan_id",
+    "contact_point_id",
+    "allowed",
+    "reasons",
+    "next_allowed_at",
+    "timezones",
+    "policy_id",
+    "policy_slug",
+    "policy_version",
+)
+
+
+def _canonical(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def row_digest(row: dict, *, prev_hash: str, seal_seq: int) -> str:
+    payload = {name: _canonical(row[name]) for name in HASHED_FIELDS}
+    payload["seal_seq"] = seal_seq
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
+
+
+def _lock_sealer() -> bool:
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
+        return bool(cursor.fetchone()[0])
+
+
+def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
+    """Chain the rows not yet sealed, in id order; return how many were sealed.
+
+    Safe to run twice at once or twice in a row: a second sealer finds the lock taken and
+    returns 0; a second run finds nothing left to seal.
+    """
+    sealed = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            if not _lock_sealer():
+                return sealed
+            last = (
+                ContactDecision.objects.filter(seal_seq__isnull=False)
+                .order_by("-seal_seq")
+                .values("seal_seq", "row_hash")
+                .first()
+            )
+            prev_hash = last["row_hash"] if last else GENESIS
+            seq = last["seal_seq"] if last else 0
+            rows = list(
+                ContactDecision.objects.filter(row_hash__isnull=True)
+                .order_by("id")
+                .values(*HASHED_FIELDS)[:batch_size]
+            )
+            if not rows:
+                return sealed
+            updates = []
+            for row in rows:
+                seq += 1
+                row_hash = row_digest(row, prev_hash=prev_hash, seal_seq=seq)
+                updates.append((row["id"], seq, prev_hash, row_hash))
+                prev_hash = row_hash
+            _write_seals(updates)
+            sealed += len(rows)
+            batches += 1
+    return sealed
+
+
+def _write_seals(updates: list[tuple[int, int, str, str]]) -> None:
+    if connection.vendor == "postgresql":
+        from psycopg2.extras import execute_values
+
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor,
+                "UPDATE compliance_contactdecision AS d "
+                "SET seal_seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
+                "FROM (VALUES %s) AS v(id, seq, prev, hash) WHERE d.id = v.id",
+                updates,
+                template="(%s::bigint, %s::bigint, %s, %s)",
+                page_size=1000,
+            )
+        return
+    for pk, seq, prev, row_hash in updates:
+        ContactDecision.objects.filter(pk=pk, row_hash__isnull=True).update(
+            seal_seq=seq, prev_hash=prev, row_hash=row_hash
+        )
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    unsealed: int
+    broken_id: int | None = None
+    problem: str = ""
+
+
+def verify(*, chunk_size: int = 5000) -> VerifyResult:
+    """Recompute the chain in order; report the first broken row."""
+    expected_prev = GENESIS
+    expected_seq = 1
+    checked = 0
+    rows = (
+        ContactDecision.objects.filter(seal_seq__isnull=False)
+        .order_by("seal_seq")
+        .values(*HASHED_FIELDS, "seal_seq", "prev_hash", "row_hash")
+        .iterator(chunk_size=chunk_size)
+    )
+    for row in rows:
+        if row["seal_seq"] != expected_seq:
+            return VerifyResult(
+                False,
+                checked,
+                0,
+                row["id"],
+                f"chain position {expected_seq} is missing (found {row['seal_seq']})",
+            )
+        if row["prev_hash"] != expected_prev:
+            return VerifyResult(
+                False, checked, 0, row["id"], "link to the previous row does not match"
+            )
+        if row_digest(row, prev_hash=row["prev_hash"], seal_seq=row["seal_seq"]) != row["row_hash"]:
+            return VerifyResult(False, checked, 0, row["id"], "contents do not match the hash")
+        expected_prev = row["row_hash"]
+        expected_seq += 1
+        checked += 1
+    unsealed = ContactDecision.objects.filter(row_hash__isnull=True).count()
+    return VerifyResult(True, checked, unsealed)
