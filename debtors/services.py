@@ -96,21 +96,18 @@ def debtor_create(
         external_ref=external_ref, full_name=full_name, country=country, timezone=timezone, **fields
     )
     debtor.full_clean()
-    point_errors: list = []
-    points = list(contact_points)
+    errors: dict[str, list[str]] = {}
     with acting_as(actor):
         debtor.save()
-        for spec in points:
+        for index, spec in enumerate(contact_points):
             try:
                 contact_point_add(actor=actor, debtor=debtor, **dict(spec))
-                point_errors.append({})
             except ValidationError as exc:
-                point_errors.append(
-                    exc.message_dict if hasattr(exc, "error_dict") else {"value": exc.messages}
-                )
-    if any(point_errors):
+                for field, messages in exc.message_dict.items():
+                    errors[f"contact_points[{index}].{field}"] = messages
+    if errors:
         # Roll back the debtor too: a half-created debtor is worse than none.
-        raise ValidationError({"contact_points": point_errors})
+        raise ValidationError(errors)
     return debtor
 
 

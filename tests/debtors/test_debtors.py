@@ -56,9 +56,9 @@ def test_debtor_with_a_bad_contact_point_is_not_created():
             ],
         )
 
-    errors = excinfo.value.message_dict["contact_points"]
-    assert errors[0] == {}
-    assert "email" in str(errors[1])
+    errors = excinfo.value.message_dict
+    assert list(errors) == ["contact_points[1].value"]
+    assert "nope is not a valid email address" in errors["contact_points[1].value"][0]
     assert not Debtor.objects.exists()
     assert not ContactPoint.objects.exists()
 
