@@ -118,13 +118,23 @@ class Verdict:
 def local_instants(day: dt.date, at: dt.time, tz) -> list[dt.datetime]:
     """The UTC instants at which the wall clock in ``tz`` shows ``day at``.
 
-    Two in a fold; in a gap, the instant the clock jumps past it (never earlier).
+    One usually; two in a fold (the clock goes back); in a gap (the clock jumps forward over
+    it), the instant of the jump, the first at which the clock shows a later time.
     """
-    out = {
-        dt.datetime.combine(day, at, tzinfo=tz).replace(fold=fold).astimezone(UTC)
-        for fold in (0, 1)
-    }
-    return sorted(out)
+    wall = dt.datetime.combine(day, at)
+    candidates = sorted({wall.replace(tzinfo=tz, fold=fold).astimezone(UTC) for fold in (0, 1)})
+    real = [c for c in candidates if c.astimezone(tz).replace(tzinfo=None) == wall]
+    if real:
+        return real
+    # In a gap: search between the two readings for the jump, to the second.
+    low, high = candidates[0], candidates[-1]
+    while high - low > dt.timedelta(seconds=1):
+        mid = low + (high - low) / 2
+        if mid.astimezone(tz).replace(tzinfo=None) >= wall:
+            high = mid
+        else:
+            low = mid
+    return [high.replace(microsecond=0) if high.microsecond else high]
 
 
 @lru_cache(maxsize=8192)

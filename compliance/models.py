@@ -341,6 +341,7 @@ class DebtorContactPreference(models.Model):
     weekdays = models.JSONField(
         _("weekdays"),
         default=list,
+        blank=True,
         help_text=_("0 = Monday ... 6 = Sunday. Empty: every day."),
     )
     start_time = models.TimeField(_("from"))
