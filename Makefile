@@ -4,6 +4,7 @@
 #   make test              lint, format check, migrations check, the test suite (PostgreSQL + Redis)
 #   make bench             the benchmarks (PostgreSQL + Redis)
 #   make run               the development server with whatever environment you have set
+#   make messages          refresh and compile the Simplified Chinese catalogue
 #   make lint | format | migrations-check | install
 
 SHELL := /bin/bash
@@ -27,7 +28,7 @@ OFFLINE_ENV := env -u REDIS_URL APP_ENV=test DATABASE_URL=sqlite://:memory:
 
 DEMO_ADDR := 127.0.0.1:8000
 
-.PHONY: help install demo run test check-services lint format format-check migrations-check bench
+.PHONY: help install demo run test check-services lint format format-check migrations-check bench messages
 
 help:
 	@echo "make demo    run the back office on SQLite with demo data at http://$(DEMO_ADDR)/"
@@ -67,6 +68,12 @@ format-check: install
 format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# Refresh the Chinese catalogue from the sources, then compile it (GNU gettext needed).
+MESSAGES_IGNORE := --ignore=.venv --ignore=bench --ignore=tests --ignore=scripts --ignore=var --ignore=staticfiles
+messages: install
+	$(OFFLINE_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
+	$(OFFLINE_ENV) $(PY) manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
 
 migrations-check: install
 	$(OFFLINE_ENV) $(PY) manage.py makemigrations --check --dry-run
