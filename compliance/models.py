@@ -277,6 +277,15 @@ class ContactDecision(models.Model):
         verdict = "allowed" if self.allowed else "blocked"
         return f"#{self.pk} {self.channel} {verdict}"
 
+    # The database trigger is the real guard; these keep the ORM honest on any database.
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("The decision ledger is append-only: a decision is never saved twice.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("The decision ledger is append-only: decisions are never deleted.")
+
 
 class ContactPermit(models.Model):
     """A single-use permission to send, for one debtor and channel, valid for minutes.

@@ -1,0 +1,120 @@
+"""The decision ledger: append-only in the database, hash-chained by the sealer, verifiable."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import DatabaseError, connection, transaction
+
+from compliance import gate, ledger
+from compliance.models import ContactDecision
+from compliance.tasks import seal_ledger
+
+from .conftest import NY, local
+
+
+def _decisions(debtor, n):
+    for i in range(n):
+        with contextlib.suppress(gate.ContactBlocked):
+            gate.request(
+                debtor=debtor,
+                channel="call",
+                actor="tests",
+                now=local(NY, 2026, 3, 2, 20 + i % 3, i),
+            )
+
+
+def _sql(statement, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def test_update_and_delete_are_refused(us_debtor):
+    _decisions(us_debtor, 1)
+    row = ContactDecision.objects.get()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        ContactDecision.objects.filter(pk=row.pk).update(allowed=not row.allowed)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        _sql("DELETE FROM compliance_contactdecision WHERE id = %s", [row.pk])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        # Even while sealing, no other column may change.
+        ContactDecision.objects.filter(pk=row.pk).update(
+            seal_seq=1, prev_hash="0" * 64, row_hash="f" * 64, reasons=["x"]
+        )
+
+
+def test_the_sealer_fills_the_chain_once(us_debtor):
+    _decisions(us_debtor, 5)
+    assert ledger.seal(batch_size=2) == 5
+    rows = list(ContactDecision.objects.order_by("seal_seq"))
+    assert [r.seal_seq for r in rows] == [1, 2, 3, 4, 5]
+    assert rows[0].prev_hash == ledger.GENESIS
+    assert all(b.prev_hash == a.row_hash for a, b in zip(rows, rows[1:], strict=False))
+    # Twice changes nothing.
+    assert ledger.seal() == 0
+    # A sealed row's hash can't be set again.
+    with pytest.raises(DatabaseError, match="sealed"), transaction.atomic():
+        ContactDecision.objects.filter(pk=rows[0].pk).update(row_hash="f" * 64)
+    _decisions(us_debtor, 2)
+    assert seal_ledger.apply().get() == 2
+    assert ledger.verify().ok
+
+
+def test_verify_ledger_command_on_an_intact_chain(us_debtor, capsys):
+    _decisions(us_debtor, 4)
+    ledger.seal()
+    _decisions(us_debtor, 1)
+    call_command("verify_ledger")
+    out = capsys.readouterr().out
+    assert "4 sealed decisions verified" in out and "1 waiting" in out
+
+
+def _tamper(statement, params):
+    """Change the ledger behind the trigger's back, as someone with the owner's rights could."""
+    # Replica mode skips ordinary triggers for this session only (superuser in tests).
+    _sql("SET session_replication_role = replica")
+    try:
+        _sql(statement, params)
+    finally:
+        _sql("SET session_replication_role = origin")
+
+
+def test_a_tampered_row_is_named(us_debtor):
+    _decisions(us_debtor, 6)
+    ledger.seal()
+    victim = ContactDecision.objects.order_by("seal_seq")[3]
+    _tamper(
+        "UPDATE compliance_contactdecision SET allowed = NOT allowed WHERE id = %s", [victim.pk]
+    )
+    result = ledger.verify()
+    assert not result.ok and result.broken_id == victim.pk and result.checked == 3
+    with pytest.raises(CommandError, match=f"decision {victim.pk}"):
+        call_command("verify_ledger")
+
+
+def test_a_rehashed_row_breaks_the_next_link(us_debtor):
+    _decisions(us_debtor, 4)
+    ledger.seal()
+    rows = list(ContactDecision.objects.order_by("seal_seq"))
+    victim = rows[1]
+    forged = dict(ContactDecision.objects.filter(pk=victim.pk).values(*ledger.HASHED_FIELDS).get())
+    forged["reasons"] = ["forged"]
+    forged_hash = ledger.row_digest(forged, prev_hash=victim.prev_hash, seal_seq=victim.seal_seq)
+    _tamper(
+        "UPDATE compliance_contactdecision SET reasons = %s::jsonb, row_hash = %s WHERE id = %s",
+        ['["forged"]', forged_hash, victim.pk],
+    )
+    result = ledger.verify()
+    assert not result.ok and result.broken_id == rows[2].pk
+
+
+def test_a_deleted_row_is_found(us_debtor):
+    _decisions(us_debtor, 4)
+    ledger.seal()
+    rows = list(ContactDecision.objects.order_by("seal_seq"))
+    _tamper("DELETE FROM compliance_contactdecision WHERE id = %s", [rows[1].pk])
+    result = ledger.verify()
+    assert not result.ok and result.broken_id == rows[2].pk
+    assert "missing" in result.problem
