@@ -1,0 +1,40 @@
+"""Turning the domain's errors into API responses.
+
+Services raise ``django.core.exceptions.ValidationError`` (usually with a dict naming the
+field), and the gate ``GateInputError`` for a request that names something inconsistent. The
+API answers those with 400 and the same field names, never with a 500.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions
+from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
+
+from compliance.gate import GateInputError
+
+
+def validation_error_detail(exc: DjangoValidationError) -> dict | list:
+    """The body of a 400 for a Django ``ValidationError``: ``{field: [messages]}``."""
+    if hasattr(exc, "error_dict"):
+        detail = {}
+        for field, errors in exc.error_dict.items():
+            name = api_settings.NON_FIELD_ERRORS_KEY if field == NON_FIELD_ERRORS else field
+            detail[name] = [message for error in errors for message in error.messages]
+        return detail
+    return {api_settings.NON_FIELD_ERRORS_KEY: list(exc.messages)}
+
+
+def as_api_error(exc: DjangoValidationError) -> exceptions.ValidationError:
+    return exceptions.ValidationError(validation_error_detail(exc))
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, plus the domain's input errors as 400."""
+    if isinstance(exc, DjangoValidationError):
+        exc = as_api_error(exc)
+    elif isinstance(exc, GateInputError):
+        exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
+    return exception_handler(exc, context)

@@ -1,0 +1,29 @@
+"""Who may call what. Object access (which debtor) is decided by ``collections_app.access``."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from collections_app.roles import is_admin, is_supervisor
+
+
+class ReadAnyWriteSupervisor(BasePermission):
+    """Reading is scoped by the access rules; creating ledger records is for supervisors and
+    admins (debtors and loans come from the lender's systems, not from collectors)."""
+
+    message = _("Only supervisors and admins may create debtors and loans.")
+
+    def has_permission(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or is_supervisor(request.user)
+
+
+class IsAdminRole(BasePermission):
+    """Contact policies are configured by admins only."""
+
+    message = _("Only admins may read or change contact policies.")
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and is_admin(request.user))
