@@ -47,7 +47,7 @@ class ContactEligibilityView(ApiView):
             contact_point=params.get("contact_point"),
             at=params.get("at"),
         )
-        return Response(serializers.DecisionSerializer(decision.as_dict()).data)
+        return Response(serializers.decision_body(decision))
 
 
 class ContactPermitView(ApiView):
@@ -68,7 +68,7 @@ class ContactPermitView(ApiView):
                 contact_point=params.get("contact_point"),
             )
         except gate.ContactBlocked as blocked:
-            body = serializers.DecisionSerializer(blocked.decision.as_dict()).data
+            body = serializers.decision_body(blocked.decision)
             return Response(body, status=status.HTTP_409_CONFLICT)
         return Response(serializers.PermitSerializer(permit).data, status=status.HTTP_201_CREATED)
 

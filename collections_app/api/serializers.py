@@ -76,11 +76,11 @@ class AwareDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "invalid": _(
-            "%(value)s is not an ISO 8601 date and time (expected for example "
+            "{value} is not an ISO 8601 date and time (expected for example "
             "2026-03-08T14:30:00+08:00)."
         ),
         "naive": _(
-            "%(value)s has no UTC offset; give one, for example 2026-03-08T14:30:00+08:00 "
+            "{value} has no UTC offset; give one, for example 2026-03-08T14:30:00+08:00 "
             "or 2026-03-08T06:30:00Z."
         ),
     }
@@ -389,6 +389,13 @@ class DecisionSerializer(serializers.Serializer):
     timezones = serializers.ListField(child=serializers.CharField())
     policy = serializers.CharField(allow_null=True)
     policy_version = serializers.IntegerField(allow_null=True)
+
+
+def decision_body(decision) -> dict:
+    """The gate's ``Decision`` as JSON, its instant rendered like every other one of the API."""
+    data = decision.as_dict()
+    data["next_allowed_at"] = decision.next_allowed_at
+    return DecisionSerializer(data).data
 
 
 class PermitSerializer(serializers.Serializer):
