@@ -1,0 +1,243 @@
+"""Message templates: a deliberately tiny, sandboxed formatter.
+
+Why not Django's template engine: an admin-authored message needs variable substitution and
+nothing else. Django templates bring tags (``{% include %}``, ``{% load %}``), filters and
+attribute lookups on whatever objects sit in the context, and report an unknown variable only
+by rendering it empty, at send time. This formatter accepts exactly ``{{ name }}`` where
+``name`` is one of ``VARIABLES``; any other use of ``{{``, ``}}``, ``{%`` or ``%}`` is a syntax
+error. The context is a flat dict of strings built here, so a template cannot reach a model,
+a method or a setting. Every check runs when the template is saved (``validate_template``),
+including the rendered SMS length for a worst-case sample, so a bad template never reaches a
+worker.
+
+The self-service link is built by ``self_service_link``: a URL carrying a token signed with
+``django.core.signing`` (salt ``portal.self-service``). The portal page that reads it comes
+with the portal; ``read_self_service_token`` is the check it will use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+VARIABLES: dict[str, str] = {
+    "debtor_name": _("The debtor's full name"),
+    "amount_due": _("What is open on the installment, with its currency"),
+    "outstanding": _("The loan's outstanding balance, with its currency"),
+    "due_date": _("The installment's due date"),
+    "days_past_due": _("Days since the installment fell due (0 before)"),
+    "loan_ref": _("The loan's reference"),
+    "self_service_link": _("The debtor's signed self-service link"),
+    "opt_out_text": _("How to opt out (empty where the policy does not ask for it)"),
+    "company_name": _("The lender's name"),
+}
+# Channels whose messages must carry the opt-out variable (some policies require it).
+OPT_OUT_CHANNELS = frozenset({"sms", "email"})
+# Channels with a subject line.
+SUBJECT_CHANNELS = frozenset({"email", "letter", "in_app"})
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_STRAY = re.compile(r"\{\{|\}\}|\{%|%\}")
+SELF_SERVICE_SALT = "portal.self-service"
+
+BABEL_LOCALES = {"en": "en", "zh-hans": "zh_Hans_CN"}
+
+
+class TemplateSyntaxError(ValidationError):
+    pass
+
+
+def placeholders(text: str) -> list[str]:
+    """The variable names a text uses; raises ``TemplateSyntaxError`` on anything else."""
+    names = _PLACEHOLDER.findall(text or "")
+    leftover = _PLACEHOLDER.sub("", text or "")
+    if _STRAY.search(leftover):
+        raise TemplateSyntaxError(
+            _("Only {{ variable }} placeholders are allowed; check the braces."),
+            code="syntax",
+        )
+    unknown = sorted({n for n in names if n not in VARIABLES})
+    if unknown:
+        raise TemplateSyntaxError(
+            _("Unknown variable(s): %(names)s. Known: %(known)s.")
+            % {"names": ", ".join(unknown), "known": ", ".join(VARIABLES)},
+            code="unknown_variable",
+        )
+    return names
+
+
+def render_text(text: str, context: dict[str, str]) -> str:
+    """Substitute the placeholders; the text must have passed ``placeholders`` already."""
+    placeholders(text)
+    return _PLACEHOLDER.sub(lambda m: str(context[m.group(1)]), text or "")
+
+
+# --- SMS length -----------------------------------------------------------------------------
+
+_GSM_BASIC = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENDED = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    characters: int
+    encoding: str  # "GSM-7" or "UCS-2"
+    segments: int
+
+    def __str__(self) -> str:
+        return f"{self.characters} ({self.encoding}, {self.segments})"
+
+
+def sms_length(text: str) -> SmsLength:
+    """Characters, encoding and segments of an SMS (GSM-7 160/153, UCS-2 70/67 per segment)."""
+    if all(c in _GSM_BASIC or c in _GSM_EXTENDED for c in text):
+        units = sum(2 if c in _GSM_EXTENDED else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        # UCS-2 counts UTF-16 code units: a character outside the BMP takes two.
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    segments = 1 if units <= single else -(-units // multi)
+    return SmsLength(characters=units, encoding=encoding, segments=segments)
+
+
+def sms_max_segments() -> int:
+    return int(getattr(settings, "REMINDER_SMS_MAX_SEGMENTS", 3))
+
+
+def check_sms_length(text: str) -> SmsLength:
+    length = sms_length(text)
+    if length.segments > sms_max_segments():
+        raise ValidationError(
+            _(
+                "The SMS is %(n)d characters (%(encoding)s): %(segments)d segments, more than "
+                "the %(max)d allowed."
+            )
+            % {
+                "n": length.characters,
+                "encoding": length.encoding,
+                "segments": length.segments,
+                "max": sms_max_segments(),
+            },
+            code="sms_too_long",
+        )
+    return length
+
+
+# --- Values ---------------------------------------------------------------------------------
+
+
+def format_money(amount: Decimal, currency: str, language: str) -> str:
+    return format_currency(amount, currency, locale=BABEL_LOCALES.get(language, "en"))
+
+
+def format_day(day: dt.date, language: str) -> str:
+    return format_date(day, format="long", locale=BABEL_LOCALES.get(language, "en"))
+
+
+def self_service_link(debtor_id: int, loan_id: int | None = None) -> str:
+    """The debtor's signed self-service URL (the portal validates it with the same salt)."""
+    payload = {"d": debtor_id}
+    if loan_id is not None:
+        payload["l"] = loan_id
+    token = signing.dumps(payload, salt=SELF_SERVICE_SALT, compress=True)
+    base = getattr(settings, "PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    return f"{base}/p/{token}/"
+
+
+def read_self_service_token(token: str, *, max_age: dt.timedelta | None = None) -> dict:
+    """The payload of a self-service token; raises ``signing.BadSignature`` when forged."""
+    if max_age is None:
+        max_age = dt.timedelta(days=getattr(settings, "SELF_SERVICE_LINK_DAYS", 60))
+    return signing.loads(token, salt=SELF_SERVICE_SALT, max_age=max_age)
+
+
+def opt_out_text(channel: str, language: str) -> str:
+    with translation.override(language):
+        if channel == "sms":
+            return str(_("Reply STOP to opt out."))
+        if channel == "email":
+            return str(_("To stop these emails, reply UNSUBSCRIBE or use your self-service link."))
+        return str(_("You can choose how we contact you on your self-service page."))
+
+
+def sample_context(channel: str, language: str) -> dict[str, str]:
+    """A worst-case sample debtor (long name, large amount) for previews and length checks."""
+    name = "Alexandra Montgomery-Richardson" if language == "en" else "欧阳娜娜"
+    currency = "USD" if language == "en" else "CNY"
+    return {
+        "debtor_name": name,
+        "amount_due": format_money(Decimal("123456.78"), currency, language),
+        "outstanding": format_money(Decimal("1234567.89"), currency, language),
+        "due_date": format_day(dt.date(2026, 9, 30), language),
+        "days_past_due": "120",
+        "loan_ref": "L-SAMPLE-0000001",
+        "self_service_link": self_service_link(99_999_999, 99_999_999),
+        "opt_out_text": opt_out_text(channel, language),
+        "company_name": company_name(),
+    }
+
+
+def company_name() -> str:
+    return getattr(settings, "REMINDER_COMPANY_NAME", "Example Lending")
+
+
+# --- Validation and rendering ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    sms: SmsLength | None = None
+
+
+def validate_template(*, channel: str, language: str, subject: str, body: str) -> Rendered:
+    """Refuse a template that could fail or break the policy at send time; return a preview."""
+    errors: dict[str, list] = {}
+    for field, text in (("subject", subject), ("body", body)):
+        try:
+            placeholders(text)
+        except ValidationError as exc:
+            errors[field] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    if not (body or "").strip():
+        raise ValidationError({"body": _("The message is empty.")})
+    if subject and channel not in SUBJECT_CHANNELS:
+        raise ValidationError({"subject": _("This channel has no subject line.")})
+    if channel in OPT_OUT_CHANNELS and "opt_out_text" not in placeholders(body):
+        raise ValidationError(
+            {"body": _("Messages on this channel must include {{ opt_out_text }}.")}
+        )
+    preview = render(
+        channel=channel, subject=subject, body=body, context=sample_context(channel, language)
+    )
+    if channel == "sms":
+        try:
+            check_sms_length(preview.body)
+        except ValidationError as exc:
+            raise ValidationError({"body": exc.messages}) from exc
+    return preview
+
+
+def render(*, channel: str, subject: str, body: str, context: dict[str, str]) -> Rendered:
+    text = render_text(body, context).strip()
+    return Rendered(
+        subject=render_text(subject, context).strip(),
+        body=text,
+        sms=sms_length(text) if channel == "sms" else None,
+    )
