@@ -141,7 +141,11 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Both are safe to run twice; state lives in PostgreSQL, not in the schedule.
+    "plan-reminders": {"task": "collections_app.tasks.plan_reminders", "schedule": 900.0},
+    "dispatch-reminders": {"task": "collections_app.tasks.dispatch_reminders", "schedule": 60.0},
+}
 
 CACHES = {
     "default": (
@@ -242,6 +246,42 @@ EMAIL_BACKEND = env.str(
 )
 EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "outbox" / "email")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="collections@example.com")
+
+# --- Reminders ------------------------------------------------------------------------------
+# Which backend serves each channel (dotted paths); the SMS default writes files, and with
+# SMS_PROVIDER_URL set it speaks to the HTTP provider.
+SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
+SMS_PROVIDER_TOKEN = env.str("SMS_PROVIDER_TOKEN", default="")
+SMS_CALLBACK_SECRET = env.str("SMS_CALLBACK_SECRET", default="")
+SMS_CALLBACK_URL = env.str("SMS_CALLBACK_URL", default="")
+REMINDER_CHANNEL_BACKENDS = {
+    "email": "collections_app.channels.email.EmailBackend",
+    "sms": (
+        "collections_app.channels.sms.HttpSmsBackend"
+        if SMS_PROVIDER_URL
+        else "collections_app.channels.sms.FileSmsBackend"
+    ),
+    "in_app": "collections_app.channels.inbox.InboxBackend",
+    "letter": "collections_app.channels.letter.LetterBackend",
+}
+REMINDER_OUTBOX_DIR = env.path("REMINDER_OUTBOX_DIR", default=BASE_DIR / "var" / "outbox")
+REMINDER_SMS_MAX_SEGMENTS = env.int("REMINDER_SMS_MAX_SEGMENTS", default=3)
+REMINDER_CATCH_UP_DAYS = env.int("REMINDER_CATCH_UP_DAYS", default=3)
+REMINDER_EXPIRY_DAYS = env.int("REMINDER_EXPIRY_DAYS", default=7)
+# Temporary provider errors are retried after these delays, then the reminder fails.
+REMINDER_RETRY_BACKOFF_SECONDS = env.list(
+    "REMINDER_RETRY_BACKOFF_SECONDS", cast=int, default=[60, 300, 1800, 7200]
+)
+# A reminder still "sending" this long after its claim was left by a dead worker.
+REMINDER_SENDING_LEASE_SECONDS = env.int(
+    "REMINDER_SENDING_LEASE_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60
+)
+REMINDER_DISPATCH_BUDGET_SECONDS = env.int("REMINDER_DISPATCH_BUDGET_SECONDS", default=120)
+# Slows the file backends down (fault tests use it to stop a worker mid-batch).
+REMINDER_FILE_BACKEND_DELAY_SECONDS = env.float("REMINDER_FILE_BACKEND_DELAY_SECONDS", default=0)
+REMINDER_COMPANY_NAME = env.str("REMINDER_COMPANY_NAME", default="Example Lending")
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
+COMPLIANCE_PERMIT_TTL_SECONDS = env.int("COMPLIANCE_PERMIT_TTL_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,

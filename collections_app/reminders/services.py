@@ -1,0 +1,163 @@
+"""Writes on reminders: the transitions of the outbox status machine.
+
+Each transition is a conditional UPDATE on the row's current status (``sending`` for the
+dispatcher's outcomes), so a second worker that somehow holds the same id changes nothing:
+the row count says who won. Outcomes on the contact attempt are recorded in the same
+transaction as the reminder's new status.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from collections_app.models import Reminder, ReminderStatus
+from compliance.models import ContactAttempt, Outcome
+from compliance.services import contact_attempt_record
+
+
+def _finish(reminder_id: int, *, from_status: str = ReminderStatus.SENDING, **fields) -> bool:
+    return bool(
+        Reminder.objects.filter(pk=reminder_id, status=from_status).update(
+            finished_at=timezone.now(), **fields
+        )
+    )
+
+
+def reminder_release(
+    *, reminder_id: int, not_before: dt.datetime, reason: str, error: str = ""
+) -> bool:
+    """Back to ``planned``, due again at ``not_before`` (a time window, a retry)."""
+    return bool(
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
+            status=ReminderStatus.PLANNED,
+            not_before=not_before,
+            reason=reason,
+            last_error=error,
+            claimed_at=None,
+        )
+    )
+
+
+def reminder_close(*, reminder_id: int, reason: str, error: str = "") -> bool:
+    """Closed without sending: a hold, a paid loan, no contact point, too late."""
+    return _finish(reminder_id, status=ReminderStatus.CLOSED, reason=reason, last_error=error)
+
+
+def reminder_queue_call(*, reminder_id: int) -> bool:
+    return _finish(reminder_id, status=ReminderStatus.QUEUED, reason="")
+
+
+def _record(attempt: ContactAttempt | None, outcome: str, occurred_at: dt.datetime, actor: str):
+    if attempt is None:
+        return
+    current = ContactAttempt.objects.filter(pk=attempt.pk).values_list("outcome", flat=True).first()
+    if current != Outcome.PENDING:
+        return
+    contact_attempt_record(
+        actor=actor,
+        debtor=attempt.debtor,
+        channel=attempt.channel,
+        direction="outbound",
+        outcome=outcome,
+        occurred_at=occurred_at,
+        attempt=attempt,
+    )
+
+
+@transaction.atomic
+def reminder_fail(
+    *,
+    reminder_id: int,
+    reason: str,
+    error: str,
+    attempt: ContactAttempt | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> bool:
+    """Failed for good: visible to supervisors with its error."""
+    done = _finish(
+        reminder_id, status=ReminderStatus.FAILED, reason=reason, last_error=error[:2000]
+    )
+    if done:
+        _record(attempt, Outcome.FAILED, occurred_at or timezone.now(), f"reminder #{reminder_id}")
+    return done
+
+
+@transaction.atomic
+def reminder_retry(
+    *,
+    reminder_id: int,
+    not_before: dt.datetime,
+    error: str,
+    attempt: ContactAttempt | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> bool:
+    """A temporary error: the attempt failed; the reminder is due again at ``not_before``."""
+    done = reminder_release(
+        reminder_id=reminder_id, not_before=not_before, reason="retry", error=error[:2000]
+    )
+    if done:
+        Reminder.objects.filter(pk=reminder_id).update(contact_attempt=None)
+        _record(attempt, Outcome.FAILED, occurred_at or timezone.now(), f"reminder #{reminder_id}")
+    return done
+
+
+@transaction.atomic
+def reminder_mark_sent(
+    *,
+    reminder_id: int,
+    attempt: ContactAttempt,
+    provider_ref: str,
+    occurred_at: dt.datetime,
+    outcome: str = Outcome.SENT,
+    from_status: str = ReminderStatus.SENDING,
+) -> bool:
+    done = _finish(
+        reminder_id,
+        from_status=from_status,
+        status=ReminderStatus.SENT,
+        provider_ref=provider_ref[:200],
+        reason="",
+        last_error="",
+        contact_attempt=attempt,
+    )
+    if done:
+        _record(attempt, outcome, occurred_at, f"reminder #{reminder_id}")
+    return done
+
+
+def reminder_mark_unknown(*, reminder_id: int, error: str) -> bool:
+    """The provider may or may not have it: never re-sent blindly, shown to supervisors."""
+    return _finish(
+        reminder_id, status=ReminderStatus.UNKNOWN, reason="outcome_unknown", last_error=error
+    )
+
+
+def reminder_note_attempt(*, reminder_id: int, attempt_id: int) -> None:
+    """Link the permit's attempt before the provider is called (committed on its own)."""
+    Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
+        contact_attempt_id=attempt_id, tries=F("tries") + 1
+    )
+
+
+@transaction.atomic
+def attempt_delivery_status_set(*, attempt: ContactAttempt, status: str) -> bool:
+    """A delivery report (delivered, failed, bounced) from a provider, on a sent attempt.
+
+    Only a message recorded as sent (or delivered, for a late bounce) changes; a report for
+    an attempt still pending waits for the dispatcher to record the send first.
+    """
+    outcomes = {"delivered": Outcome.DELIVERED, "failed": Outcome.FAILED}
+    outcomes["undelivered"] = Outcome.FAILED
+    outcomes["bounced"] = Outcome.BOUNCED
+    outcome = outcomes.get(status)
+    if outcome is None:
+        return False
+    return bool(
+        ContactAttempt.objects.filter(
+            pk=attempt.pk, outcome__in=[Outcome.SENT, Outcome.DELIVERED]
+        ).update(outcome=outcome, completed_at=timezone.now())
+    )
