@@ -12,8 +12,18 @@ from .reminders import (
     ReminderStrategy,
     StageChannel,
 )
+from .workspace import (
+    Callback,
+    CallDisposition,
+    DispositionCode,
+    Note,
+    QueueWeights,
+    RevealLog,
+)
 
 __all__ = [
+    "CallDisposition",
+    "Callback",
     "Case",
     "InboxMessage",
     "MessageTemplate",
@@ -24,4 +34,8 @@ __all__ = [
     "ReminderStatus",
     "ReminderStrategy",
     "StageChannel",
+    "DispositionCode",
+    "Note",
+    "QueueWeights",
+    "RevealLog",
 ]

@@ -42,6 +42,10 @@ class Case(models.Model):
     )
     broken_promises = models.PositiveIntegerField(_("broken promises"), default=0)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # The work queue's order: derived from the inputs above and QueueWeights by
+    # collections_app.services.case_priorities_refresh (a database default, so bulk loaders
+    # that insert cases in SQL need not know it).
+    priority = models.IntegerField(_("priority"), default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -53,6 +57,16 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "status", "next_action_on"]),
             models.Index(fields=["status", "max_days_past_due"]),
+            models.Index(
+                fields=["assigned_to", "-priority", "-id"],
+                condition=~models.Q(status="closed"),
+                name="case_queue_order",
+            ),
+            models.Index(
+                fields=["-priority", "-id"],
+                condition=~models.Q(status="closed"),
+                name="case_queue_order_all",
+            ),
         ]
 
     def __str__(self) -> str:
