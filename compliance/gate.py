@@ -18,28 +18,25 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
 
 from debtors.audit import actor_label, system_actor
-from debtors.models import Channel, ChannelConsent, ContactPoint, Debtor
+from debtors.models import Channel, ContactPoint, Debtor
 
 from . import engine
-from .models import (
-    ContactAttempt,
-    ContactDecision,
-    ContactPermit,
-    ContactPolicy,
-    DebtorContactPreference,
-)
+from . import snapshot as snapshots
+from .models import ContactAttempt, ContactDecision, ContactPermit, ContactPolicy
 from .reasons import Reason
-from .selectors import policy_for_debtor, policy_rules
+from .rules import ChannelRules
+from .selectors import NoPolicy, policy_version
+from .zones import candidate_zones
 
 DEFAULT_PERMIT_TTL = dt.timedelta(minutes=5)
 HOLD_FLAGS = (
@@ -104,13 +101,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _point(cp: ContactPoint | None) -> engine.Point | None:
-    if cp is None:
-        return None
-    return engine.Point(id=cp.pk, kind=cp.kind, owner=cp.owner, status=cp.status)
-
-
-def _validate(debtor: Debtor, channel: str, loan, contact_point) -> None:
+def _validate(debtor, channel: str, loan, contact_point) -> None:
     if channel not in Channel.values:
         raise GateInputError(_("Unknown channel %(channel)s.") % {"channel": channel})
     if loan is not None and loan.debtor_id != debtor.pk:
@@ -121,61 +112,34 @@ def _validate(debtor: Debtor, channel: str, loan, contact_point) -> None:
         )
 
 
-def build_situation(
+def _point(cp: snapshots.PointFacts | None) -> engine.Point | None:
+    if cp is None:
+        return None
+    return engine.Point(id=cp.pk, kind=cp.kind, owner=cp.owner, status=cp.status)
+
+
+def situation_from(
+    snapshot: snapshots.Snapshot,
     *,
-    debtor: Debtor,
     channel: str,
-    policy: ContactPolicy,
+    rules: ChannelRules | None,
     at: dt.datetime,
-    loan=None,
-    contact_point=None,
+    loan_id: int | None = None,
+    contact_point_id: int | None = None,
     exclude_attempt_id: int | None = None,
-) -> tuple[engine.ChannelRules | None, engine.Situation]:
-    """Read what the rules need about the debtor (a handful of small indexed queries)."""
-    from .zones import candidate_zones
-
-    rules = policy_rules(policy).get(channel)
-    points = list(
-        ContactPoint.objects.filter(debtor_id=debtor.pk).only(
-            "id", "debtor_id", "kind", "owner", "status", "value", "country", "timezone"
+) -> engine.Situation:
+    """Turn what was read into what the rules engine judges."""
+    debtor = snapshot.debtor
+    contact_point = snapshot.point(contact_point_id)
+    if contact_point_id is not None and contact_point is None:
+        raise GateInputError(
+            _("Contact point %(point)s is not the debtor's.") % {"point": contact_point_id}
         )
-    )
-    if contact_point is not None:
-        contact_point = next((cp for cp in points if cp.pk == contact_point.pk), contact_point)
-    zones = candidate_zones(debtor, points, contact_point)
+    zones = candidate_zones(debtor, snapshot.points, contact_point)
 
-    consents = list(
-        ChannelConsent.objects.filter(debtor_id=debtor.pk, channel=channel).filter(
-            Q(contact_point__isnull=True) | Q(contact_point_id=getattr(contact_point, "pk", None))
-        )
-    )
-    opted_out = any(c.is_opted_out for c in consents)
-    has_consent = any(c.has_consent for c in consents)
-
-    inconvenient = tuple(
-        engine.InconvenientTime(start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays))
-        for p in DebtorContactPreference.objects.filter(
-            debtor_id=debtor.pk, kind=DebtorContactPreference.Kind.INCONVENIENT
-        ).filter(Q(channel="") | Q(channel=channel))
-    )
-
-    history: tuple[engine.Fact, ...] = ()
-    if rules is not None and (rules.limits or rules.cooldowns or rules.min_interval):
-        rows = ContactAttempt.objects.filter(
-            debtor_id=debtor.pk,
-            channel__in=sorted(rules.counted_channels),
-            occurred_at__gte=at - rules.lookback(),
-        )
-        if exclude_attempt_id is not None:
-            rows = rows.exclude(pk=exclude_attempt_id)
-        history = tuple(
-            engine.Fact(
-                channel=c, direction=d, outcome=o, occurred_at=when, loan_id=lo, contact_point_id=p
-            )
-            for c, d, o, when, lo, p in rows.values_list(
-                "channel", "direction", "outcome", "occurred_at", "loan_id", "contact_point_id"
-            )
-        )
+    history = snapshot.history
+    if rules is not None and at - rules.lookback() < snapshot.since:
+        history = snapshots.history_since(debtor.pk, at - rules.lookback(), exclude_attempt_id)
 
     recent: tuple[str, ...] = ()
     if (
@@ -200,33 +164,51 @@ def build_situation(
             recent_rows.values_list("outcome", flat=True)[: rules.unreachable_after_failed]
         )
 
-    situation = engine.Situation(
+    return engine.Situation(
         channel=channel,
         zones=tuple(zones),
         country=debtor.country,
         region=debtor.region,
         holds=frozenset(code for flag, code in HOLD_FLAGS if getattr(debtor, flag)),
         hardship_pause_until=debtor.hardship_pause_until,
-        loan_id=getattr(loan, "pk", None),
+        loan_id=loan_id,
         contact_point=_point(contact_point),
         own_phones=tuple(
             _point(cp)
-            for cp in points
+            for cp in snapshot.points
             if cp.owner == ContactPoint.Owner.SELF and cp.kind in ContactPoint.PHONE_KINDS
         ),
-        opted_out=opted_out,
-        has_consent=has_consent,
-        inconvenient=inconvenient,
+        opted_out=any(c.opted_out for c in snapshot.consents),
+        has_consent=any(c.has_consent and not c.opted_out for c in snapshot.consents),
+        inconvenient=snapshot.inconvenient,
         history=history,
         recent_own_outcomes=recent,
     )
-    return rules, situation
 
 
-def _judge(*, debtor, channel, loan, contact_point, at) -> tuple[Decision, ContactPolicy]:
-    policy = policy_for_debtor(debtor)
-    rules, situation = build_situation(
-        debtor=debtor, channel=channel, policy=policy, at=at, loan=loan, contact_point=contact_point
+def judge(
+    snapshot: snapshots.Snapshot,
+    *,
+    channel: str,
+    at: dt.datetime,
+    loan_id: int | None = None,
+    contact_point_id: int | None = None,
+    exclude_attempt_id: int | None = None,
+) -> tuple[Decision, ContactPolicy]:
+    """Evaluate the policy that applies to the snapshot's debtor at ``at``."""
+    ref = snapshots.choose_policy(snapshot)
+    if ref is None:
+        raise NoPolicy(_("No active contact policy applies and there is no default policy."))
+    policy, rules_by_channel = policy_version(ref.pk, ref.version)
+    rules = rules_by_channel.get(channel)
+    situation = situation_from(
+        snapshot,
+        channel=channel,
+        rules=rules,
+        at=at,
+        loan_id=loan_id,
+        contact_point_id=contact_point_id,
+        exclude_attempt_id=exclude_attempt_id,
     )
     verdict = engine.evaluate(rules, situation, at)
     decision = Decision(
@@ -240,14 +222,32 @@ def _judge(*, debtor, channel, loan, contact_point, at) -> tuple[Decision, Conta
     return decision, policy
 
 
+def _load(debtor_id, channel, contact_point, at, *, exclude_attempt_id=None):
+    try:
+        return snapshots.load(
+            debtor_id=debtor_id,
+            channel=channel,
+            contact_point_id=getattr(contact_point, "pk", None),
+            at=at,
+            exclude_attempt_id=exclude_attempt_id,
+        )
+    except Debtor.DoesNotExist as exc:
+        raise GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": debtor_id}) from exc
+
+
 def check(*, debtor, channel, loan=None, contact_point=None, at=None) -> Decision:
     """May ``debtor`` be contacted on ``channel`` at ``at`` (default: now)? Writes nothing."""
     _validate(debtor, channel, loan, contact_point)
     at = django_tz.now() if at is None else at
     if django_tz.is_naive(at):
         raise GateInputError(_("The instant must carry a time zone."))
-    decision, _policy = _judge(
-        debtor=debtor, channel=channel, loan=loan, contact_point=contact_point, at=at
+    snapshot = _load(debtor.pk, channel, contact_point, at)
+    decision, _policy = judge(
+        snapshot,
+        channel=channel,
+        at=at,
+        loan_id=getattr(loan, "pk", None),
+        contact_point_id=getattr(contact_point, "pk", None),
     )
     return decision
 
@@ -260,65 +260,167 @@ def _actor_fields(actor) -> tuple[str, int | None]:
     return actor_label(actor), actor.pk
 
 
+_INSERT_SQL: str | None = None
+
+
+def _insert_sql() -> str:
+    """Decision, pending attempt and permit in one statement (the last two only if allowed)."""
+    global _INSERT_SQL
+    if _INSERT_SQL is None:
+        # Table names come from the models; every value is a query parameter.
+        _INSERT_SQL = f"""
+WITH decision AS (
+    INSERT INTO {ContactDecision._meta.db_table}
+        (decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id, contact_point_id,
+         allowed, reasons, next_allowed_at, timezones, policy_id, policy_slug, policy_version)
+    VALUES (%(at)s, %(label)s, %(user)s, %(debtor)s, %(channel)s, %(loan)s, %(point)s,
+            %(allowed)s, %(reasons)s::jsonb, %(next)s, %(zones)s::jsonb, %(policy)s, %(slug)s,
+            %(version)s)
+    RETURNING id
+), attempt AS (
+    INSERT INTO {ContactAttempt._meta.db_table}
+        (debtor_id, loan_id, contact_point_id, channel, direction, outcome, occurred_at,
+         actor_label, actor_user_id, decision_id, breach, breach_reasons, created_at)
+    SELECT %(debtor)s, %(loan)s, %(point)s, %(channel)s, 'outbound', 'pending', %(at)s,
+           %(label)s, %(user)s, decision.id, false, '[]'::jsonb, %(at)s
+      FROM decision WHERE %(allowed)s
+    RETURNING id, decision_id
+), permit AS (
+    INSERT INTO {ContactPermit._meta.db_table}
+        (token_hash, decision_id, attempt_id, debtor_id, channel, issued_at, expires_at)
+    SELECT %(token_hash)s, attempt.decision_id, attempt.id, %(debtor)s, %(channel)s, %(at)s,
+           %(expires)s
+      FROM attempt
+    RETURNING id
+)
+SELECT decision.id, (SELECT id FROM attempt), (SELECT id FROM permit) FROM decision
+"""  # noqa: S608
+    return _INSERT_SQL
+
+
+def _record(
+    *,
+    decision,
+    policy,
+    at,
+    label,
+    user_id,
+    debtor_id,
+    channel,
+    loan_id,
+    point_id,
+    token_hash,
+    expires_at,
+) -> tuple[int, int | None]:
+    """Write the decision (and, when allowed, the attempt and permit); return their ids."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _insert_sql(),
+                {
+                    "at": at,
+                    "label": label,
+                    "user": user_id,
+                    "debtor": debtor_id,
+                    "channel": channel,
+                    "loan": loan_id,
+                    "point": point_id,
+                    "allowed": decision.allowed,
+                    "reasons": json.dumps(list(decision.reasons)),
+                    "next": decision.next_allowed_at,
+                    "zones": json.dumps(list(decision.timezones)),
+                    "policy": policy.pk,
+                    "slug": policy.slug,
+                    "version": policy.version,
+                    "token_hash": token_hash,
+                    "expires": expires_at,
+                },
+            )
+            decision_id, attempt_id, _permit_id = cursor.fetchone()
+        return decision_id, attempt_id
+    row = ContactDecision.objects.create(
+        decided_at=at,
+        actor_label=label,
+        actor_user_id=user_id,
+        debtor_id=debtor_id,
+        channel=channel,
+        loan_id=loan_id,
+        contact_point_id=point_id,
+        allowed=decision.allowed,
+        reasons=list(decision.reasons),
+        next_allowed_at=decision.next_allowed_at,
+        timezones=list(decision.timezones),
+        policy=policy,
+        policy_slug=policy.slug,
+        policy_version=policy.version,
+    )
+    if not decision.allowed:
+        return row.pk, None
+    attempt = ContactAttempt.objects.create(
+        debtor_id=debtor_id,
+        loan_id=loan_id,
+        contact_point_id=point_id,
+        channel=channel,
+        direction="outbound",
+        outcome="pending",
+        occurred_at=at,
+        actor_label=label,
+        actor_user_id=user_id,
+        decision=row,
+        created_at=at,
+    )
+    ContactPermit.objects.create(
+        token_hash=token_hash,
+        decision=row,
+        attempt=attempt,
+        debtor_id=debtor_id,
+        channel=channel,
+        issued_at=at,
+        expires_at=expires_at,
+    )
+    return row.pk, attempt.pk
+
+
 def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) -> Permit:
     """Ask to contact ``debtor``; return a ``Permit`` or raise ``ContactBlocked``.
 
-    Every decision, allowed or blocked, is written to the ledger.
+    Every decision, allowed or blocked, is written to the ledger. The debtor's row is locked
+    for the whole transaction, so two requests for the same debtor are judged one after the
+    other, each seeing the other's attempt.
     """
     _validate(debtor, channel, loan, contact_point)
     label, user_id = _actor_fields(actor)
+    loan_id = getattr(loan, "pk", None)
+    point_id = getattr(contact_point, "pk", None)
+    token = secrets.token_urlsafe(32)
     with transaction.atomic():
-        locked = Debtor.objects.select_for_update().get(pk=debtor.pk)
-        # The clock is read only once the lock is held (see ARCHITECTURE.md).
+        # Lock first, then read the clock and everything else in statements that start after
+        # the lock is held: they see every attempt committed by the request ahead of this one.
+        if not snapshots.lock_debtor(debtor.pk):
+            raise GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": debtor.pk})
         at = django_tz.now() if now is None else now
-        decision, policy = _judge(
-            debtor=locked, channel=channel, loan=loan, contact_point=contact_point, at=at
+        snapshot = _load(debtor.pk, channel, contact_point, at)
+        decision, policy = judge(
+            snapshot, channel=channel, at=at, loan_id=loan_id, contact_point_id=point_id
         )
-        row = ContactDecision.objects.create(
-            decided_at=at,
-            actor_label=label,
-            actor_user_id=user_id,
-            debtor_id=locked.pk,
-            channel=channel,
-            loan_id=getattr(loan, "pk", None),
-            contact_point_id=getattr(contact_point, "pk", None),
-            allowed=decision.allowed,
-            reasons=list(decision.reasons),
-            next_allowed_at=decision.next_allowed_at,
-            timezones=list(decision.timezones),
+        expires_at = at + permit_ttl()
+        decision_id, attempt_id = _record(
+            decision=decision,
             policy=policy,
-            policy_slug=policy.slug,
-            policy_version=policy.version,
+            at=at,
+            label=label,
+            user_id=user_id,
+            debtor_id=debtor.pk,
+            channel=channel,
+            loan_id=loan_id,
+            point_id=point_id,
+            token_hash=hash_token(token),
+            expires_at=expires_at,
         )
-        decision = replace(decision, decision_id=row.pk)
-        if decision.allowed:
-            attempt = ContactAttempt.objects.create(
-                debtor_id=locked.pk,
-                loan_id=getattr(loan, "pk", None),
-                contact_point_id=getattr(contact_point, "pk", None),
-                channel=channel,
-                direction="outbound",
-                outcome="pending",
-                occurred_at=at,
-                actor_label=label,
-                actor_user_id=user_id,
-                decision=row,
-                created_at=at,
-            )
-            token = secrets.token_urlsafe(32)
-            expires_at = at + permit_ttl()
-            ContactPermit.objects.create(
-                token_hash=hash_token(token),
-                decision=row,
-                attempt=attempt,
-                debtor_id=locked.pk,
-                channel=channel,
-                issued_at=at,
-                expires_at=expires_at,
-            )
+    decision = replace(decision, decision_id=decision_id)
     if not decision.allowed:
         raise ContactBlocked(decision)
-    return Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt.pk)
+    return Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt_id)
 
 
 def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt:

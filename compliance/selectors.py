@@ -51,6 +51,21 @@ def policy_rules(policy: ContactPolicy) -> dict[str, ChannelRules]:
     return rules
 
 
+_VERSION_CACHE: dict[tuple[int, int], tuple[ContactPolicy, dict[str, ChannelRules]]] = {}
+
+
+def policy_version(pk: int, version: int) -> tuple[ContactPolicy, dict[str, ChannelRules]]:
+    """A policy version and its parsed rules. A version never changes once written, so it is
+    read from the database once per process."""
+    key = (pk, version)
+    found = _VERSION_CACHE.get(key)
+    if found is None:
+        policy = ContactPolicy.objects.get(pk=pk)
+        found = (policy, policy_rules(policy))
+        _VERSION_CACHE[key] = found
+    return found
+
+
 def attempts_for_debtor(debtor_id: int) -> QuerySet[ContactAttempt]:
     """A debtor's contact attempts, newest first."""
     return ContactAttempt.objects.filter(debtor_id=debtor_id).order_by("-occurred_at", "-id")

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from debtors.audit import acting_as
 from debtors.models import Channel, Debtor
 
-from . import engine
-from .gate import GateInputError, _actor_fields, build_situation
+from . import snapshot as snapshots
+from .gate import GateInputError, _actor_fields, judge
 from .models import (
     ContactAttempt,
     ContactPolicy,
@@ -21,7 +21,6 @@ from .models import (
     Direction,
     Outcome,
 )
-from .selectors import policy_for_debtor
 
 RECORDABLE_OUTCOMES = tuple(o for o in Outcome.values if o != Outcome.PENDING)
 
@@ -30,20 +29,24 @@ def _judge_fact(
     *, debtor, channel, direction, occurred_at, loan, contact_point, exclude_attempt_id
 ):
     """Was an attempt at ``occurred_at`` within the policy? Inbound contacts never breach."""
-    policy = policy_for_debtor(debtor)
-    if direction != Direction.OUTBOUND:
-        return False, [], policy
-    rules, situation = build_situation(
-        debtor=debtor,
+    snapshot = snapshots.load(
+        debtor_id=debtor.pk,
         channel=channel,
-        policy=policy,
+        contact_point_id=getattr(contact_point, "pk", None),
         at=occurred_at,
-        loan=loan,
-        contact_point=contact_point,
         exclude_attempt_id=exclude_attempt_id,
     )
-    verdict = engine.evaluate(rules, situation, occurred_at)
-    return not verdict.allowed, list(verdict.reasons), policy
+    decision, policy = judge(
+        snapshot,
+        channel=channel,
+        at=occurred_at,
+        loan_id=getattr(loan, "pk", None),
+        contact_point_id=getattr(contact_point, "pk", None),
+        exclude_attempt_id=exclude_attempt_id,
+    )
+    if direction != Direction.OUTBOUND:
+        return False, [], policy
+    return not decision.allowed, list(decision.reasons), policy
 
 
 @transaction.atomic

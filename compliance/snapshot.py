@@ -1,0 +1,322 @@
+"""What the gate reads about a debtor before judging: one round trip on PostgreSQL.
+
+The debtor's row, contact points, consents for the channel, inconvenient times, recent contact
+attempts and the policies that may apply come back from a single statement, its parts
+aggregated as JSON. ``request`` locks the debtor's row with a statement of its own *before*:
+under READ COMMITTED a statement sees what was committed when it started, so a statement that
+waited for the lock would still miss the attempts of the transaction it waited for.
+
+Every other database gets the same ``Snapshot`` from plain ORM queries (``load_with_orm``),
+which the tests compare with the PostgreSQL statement.
+
+The history reaches back ``lookback`` before the instant judged, on every channel; the gate
+reads further back only for a policy whose rules need it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+
+from debtors.models import ChannelConsent, ContactPoint, Debtor
+
+from .engine import Fact, InconvenientTime
+from .models import ContactAttempt, ContactPolicy, DebtorContactPreference
+
+DEFAULT_LOOKBACK = dt.timedelta(days=9)
+
+
+@dataclass(frozen=True)
+class DebtorFacts:
+    pk: int
+    country: str
+    region: str
+    timezone: str
+    dispute: bool
+    bankruptcy: bool
+    deceased: bool
+    cease_communication: bool
+    hardship_pause_until: dt.date | None
+
+
+@dataclass(frozen=True)
+class PointFacts:
+    pk: int
+    kind: str
+    owner: str
+    status: str
+    value: str
+    country: str
+    timezone: str
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status not in (ContactPoint.Status.INVALID, ContactPoint.Status.WRONG_PARTY)
+
+
+@dataclass(frozen=True)
+class PolicyRef:
+    pk: int
+    version: int
+    slug: str
+    country: str
+    region: str
+    is_default: bool
+
+
+@dataclass(frozen=True)
+class Consent:
+    contact_point_id: int | None
+    has_consent: bool
+    opted_out: bool
+
+
+@dataclass
+class Snapshot:
+    debtor: DebtorFacts
+    points: list[PointFacts]
+    consents: list[Consent]
+    inconvenient: tuple[InconvenientTime, ...]
+    history: tuple[Fact, ...]
+    policies: list[PolicyRef]
+    since: dt.datetime
+
+    def point(self, pk: int | None) -> PointFacts | None:
+        return next((p for p in self.points if p.pk == pk), None)
+
+
+def load(
+    *,
+    debtor_id: int,
+    channel: str,
+    contact_point_id: int | None,
+    at: dt.datetime,
+    lookback: dt.timedelta = DEFAULT_LOOKBACK,
+    exclude_attempt_id: int | None = None,
+) -> Snapshot:
+    """Read the snapshot; raise ``Debtor.DoesNotExist`` for an unknown debtor."""
+    if connection.vendor == "postgresql":
+        return load_with_sql(
+            debtor_id=debtor_id,
+            channel=channel,
+            contact_point_id=contact_point_id,
+            at=at,
+            lookback=lookback,
+            exclude_attempt_id=exclude_attempt_id,
+        )
+    return load_with_orm(
+        debtor_id=debtor_id,
+        channel=channel,
+        contact_point_id=contact_point_id,
+        at=at,
+        lookback=lookback,
+        exclude_attempt_id=exclude_attempt_id,
+    )
+
+
+def _sql() -> str:
+    debtor = Debtor._meta.db_table
+    point = ContactPoint._meta.db_table
+    consent = ChannelConsent._meta.db_table
+    preference = DebtorContactPreference._meta.db_table
+    attempt = ContactAttempt._meta.db_table
+    policy = ContactPolicy._meta.db_table
+    # Table names come from the models; every value is a query parameter.
+    return f"""
+SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
+       d.cease_communication, d.hardship_pause_until,
+       (SELECT json_agg(json_build_array(cp.id, cp.kind, cp.owner, cp.status, cp.value,
+                                         cp.country, cp.timezone))
+          FROM {point} cp WHERE cp.debtor_id = d.id),
+       (SELECT json_agg(json_build_array(c.contact_point_id, c.consented_at IS NOT NULL,
+                                         c.opted_out_at IS NOT NULL))
+          FROM {consent} c
+         WHERE c.debtor_id = d.id AND c.channel = %(channel)s
+           AND (c.contact_point_id IS NULL OR c.contact_point_id = %(point)s)),
+       (SELECT json_agg(json_build_array(p.start_time, p.end_time, p.weekdays))
+          FROM {preference} p
+         WHERE p.debtor_id = d.id AND p.kind = 'inconvenient' AND p.channel IN ('', %(channel)s)),
+       (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome,
+                                         to_char(a.occurred_at AT TIME ZONE 'UTC',
+                                                 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                                         a.loan_id, a.contact_point_id))
+          FROM {attempt} a
+         WHERE a.debtor_id = d.id AND a.occurred_at >= %(since)s {{exclude}}),
+       (SELECT json_agg(json_build_array(pol.id, pol.version, pol.slug, pol.country, pol.region,
+                                         pol.is_default))
+          FROM {policy} pol
+         WHERE pol.is_current AND pol.is_active AND (pol.is_default OR pol.country = d.country))
+  FROM {debtor} d
+ WHERE d.id = %(debtor)s
+"""  # noqa: S608
+
+
+_SQL_CACHE: dict[bool, str] = {}
+
+
+def lock_debtor(debtor_id: int) -> bool:
+    """Lock the debtor's row until the end of the transaction; False when there is none."""
+    return (
+        Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
+        is not None
+    )
+
+
+def _parse_json(value):
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+
+
+def load_with_sql(
+    *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
+) -> Snapshot:
+    key = exclude_attempt_id is not None
+    sql = _SQL_CACHE.get(key)
+    if sql is None:
+        # Without an attempt to leave out, the history comes from the index alone.
+        exclude = "AND a.id <> %(exclude)s" if exclude_attempt_id is not None else ""
+        sql = _sql().replace("{exclude}", exclude)
+        _SQL_CACHE[key] = sql
+    since = at - lookback
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "debtor": debtor_id,
+                "channel": channel,
+                "point": contact_point_id,
+                "since": since,
+                "exclude": exclude_attempt_id,
+            },
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Debtor.DoesNotExist(f"Debtor {debtor_id} does not exist.")
+    (pk, country, region, timezone, dispute, bankruptcy, deceased, cease, hardship) = row[:9]
+    points, consents, preferences, history, policies = (_parse_json(v) for v in row[9:])
+    return Snapshot(
+        debtor=DebtorFacts(
+            pk, country, region, timezone, dispute, bankruptcy, deceased, cease, hardship
+        ),
+        points=[PointFacts(*p) for p in points],
+        consents=[Consent(*c) for c in consents],
+        inconvenient=tuple(
+            InconvenientTime(
+                start=dt.time.fromisoformat(start),
+                end=dt.time.fromisoformat(end),
+                weekdays=frozenset(days or ()),
+            )
+            for start, end, days in preferences
+        ),
+        history=tuple(
+            Fact(
+                channel=c,
+                direction=d,
+                outcome=o,
+                occurred_at=_utc(when),
+                loan_id=loan,
+                contact_point_id=cp,
+            )
+            for c, d, o, when, loan, cp in history
+        ),
+        policies=[PolicyRef(*p) for p in policies],
+        since=since,
+    )
+
+
+def load_with_orm(
+    *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
+) -> Snapshot:
+    debtor = Debtor.objects.get(pk=debtor_id)
+    since = at - lookback
+    return Snapshot(
+        debtor=DebtorFacts(
+            debtor.pk,
+            debtor.country,
+            debtor.region,
+            debtor.timezone,
+            debtor.dispute,
+            debtor.bankruptcy,
+            debtor.deceased,
+            debtor.cease_communication,
+            debtor.hardship_pause_until,
+        ),
+        points=[
+            PointFacts(*values)
+            for values in ContactPoint.objects.filter(debtor_id=debtor_id)
+            .order_by("id")
+            .values_list("id", "kind", "owner", "status", "value", "country", "timezone")
+        ],
+        consents=[
+            Consent(cp, consented is not None, opted is not None)
+            for cp, consented, opted in ChannelConsent.objects.filter(
+                debtor_id=debtor_id, channel=channel
+            )
+            .filter(Q(contact_point__isnull=True) | Q(contact_point_id=contact_point_id))
+            .values_list("contact_point_id", "consented_at", "opted_out_at")
+        ],
+        inconvenient=tuple(
+            InconvenientTime(start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays))
+            for p in DebtorContactPreference.objects.filter(
+                debtor_id=debtor_id, kind=DebtorContactPreference.Kind.INCONVENIENT
+            ).filter(Q(channel="") | Q(channel=channel))
+        ),
+        history=history_since(debtor_id, since, exclude_attempt_id),
+        policies=[
+            PolicyRef(*values)
+            for values in ContactPolicy.objects.filter(is_current=True, is_active=True)
+            .filter(Q(is_default=True) | Q(country=debtor.country))
+            .values_list("id", "version", "slug", "country", "region", "is_default")
+        ],
+        since=since,
+    )
+
+
+def history_since(
+    debtor_id: int, since: dt.datetime, exclude_attempt_id: int | None = None
+) -> tuple[Fact, ...]:
+    rows = ContactAttempt.objects.filter(debtor_id=debtor_id, occurred_at__gte=since)
+    if exclude_attempt_id is not None:
+        rows = rows.exclude(pk=exclude_attempt_id)
+    return tuple(
+        Fact(
+            channel=c,
+            direction=d,
+            outcome=o,
+            occurred_at=when,
+            loan_id=loan,
+            contact_point_id=cp,
+            id=pk,
+        )
+        for c, d, o, when, loan, cp, pk in rows.values_list(
+            "channel", "direction", "outcome", "occurred_at", "loan_id", "contact_point_id", "id"
+        )
+    )
+
+
+def choose_policy(snapshot: Snapshot) -> PolicyRef | None:
+    """The debtor's region's policy, else the country's, else the default."""
+    region = snapshot.debtor.region
+    country = snapshot.debtor.country
+
+    def rank(policy: PolicyRef) -> int:
+        if policy.is_default:
+            return 2
+        if policy.country != country:
+            return 9
+        if policy.region and policy.region == region:
+            return 0
+        return 1 if not policy.region else 9
+
+    ranked = sorted((rank(p), p.pk, p) for p in snapshot.policies)
+    ranked = [entry for entry in ranked if entry[0] < 9]
+    return ranked[0][2] if ranked else None

@@ -1,0 +1,139 @@
+"""The one-statement PostgreSQL read equals the plain ORM read used on other databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+
+import pytest
+
+from compliance import gate
+from compliance import snapshot as snapshots
+from compliance.models import ContactAttempt, ContactDecision, ContactPermit
+from compliance.services import contact_attempt_record, contact_preference_add
+from debtors.models import ChannelConsent
+from tests.factories import make_contact_point
+
+from .conftest import NY, local
+
+
+@pytest.fixture
+def busy_debtor(us_debtor, us_loan):
+    phone = us_debtor.contact_points.get()
+    make_contact_point(us_debtor, kind="email", value="d@example.com")
+    make_contact_point(us_debtor, value="+13125550100", owner="reference", status="invalid")
+    ChannelConsent.objects.create(
+        debtor=us_debtor, channel="sms", consented_at=local(NY, 2026, 1, 1, 9, 0)
+    )
+    ChannelConsent.objects.create(
+        debtor=us_debtor,
+        contact_point=phone,
+        channel="sms",
+        opted_out_at=local(NY, 2026, 2, 1, 9, 0),
+    )
+    contact_preference_add(
+        actor="tests",
+        debtor=us_debtor,
+        start_time=dt.time(12, 0),
+        end_time=dt.time(13, 30),
+        weekdays=[0, 2],
+        source="portal",
+    )
+    contact_preference_add(
+        actor="tests",
+        debtor=us_debtor,
+        channel="sms",
+        start_time=dt.time(22, 0),
+        end_time=dt.time(7, 0),
+        source="portal",
+    )
+    for day, outcome in ((20, "no_answer"), (25, "conversation"), (28, "busy")):
+        contact_attempt_record(
+            actor="tests",
+            debtor=us_debtor,
+            loan=us_loan,
+            contact_point=phone,
+            channel="call",
+            direction="outbound",
+            outcome=outcome,
+            occurred_at=local(NY, 2026, 2, day, 10, 0, 0) + dt.timedelta(microseconds=123456),
+        )
+    contact_attempt_record(
+        actor="tests",
+        debtor=us_debtor,
+        channel="sms",
+        direction="inbound",
+        outcome="delivered",
+        occurred_at=local(NY, 2026, 3, 1, 9, 0),
+    )
+    return us_debtor, phone
+
+
+def _facts(facts):
+    return sorted(
+        (f.channel, f.direction, f.outcome, f.occurred_at, f.loan_id, f.contact_point_id)
+        for f in facts
+    )
+
+
+@pytest.mark.parametrize("channel", ["call", "sms", "email"])
+def test_sql_and_orm_reads_agree(busy_debtor, channel):
+    debtor, phone = busy_debtor
+    at = local(NY, 2026, 3, 2, 10, 0)
+    kwargs = {
+        "debtor_id": debtor.pk,
+        "channel": channel,
+        "contact_point_id": phone.pk,
+        "at": at,
+        "lookback": dt.timedelta(days=30),
+    }
+    excluded = ContactAttempt.objects.order_by("id").first().pk
+    for exclude in (None, excluded):
+        by_sql = snapshots.load_with_sql(exclude_attempt_id=exclude, **kwargs)
+        by_orm = snapshots.load_with_orm(exclude_attempt_id=exclude, **kwargs)
+        assert by_sql.debtor == by_orm.debtor
+        assert sorted(by_sql.points, key=lambda p: p.pk) == by_orm.points
+        assert sorted(by_sql.consents, key=repr) == sorted(by_orm.consents, key=repr)
+        assert sorted(by_sql.inconvenient, key=repr) == sorted(by_orm.inconvenient, key=repr)
+        assert _facts(by_sql.history) == _facts(by_orm.history)
+        assert len(by_sql.history) == (4 if exclude is None else 3)
+        assert sorted(by_sql.policies, key=lambda p: p.pk) == sorted(
+            by_orm.policies, key=lambda p: p.pk
+        )
+
+
+def test_unknown_debtor(db):
+    with pytest.raises(gate.GateInputError):
+        gate.check(
+            debtor=types.SimpleNamespace(pk=987654321),
+            channel="call",
+            at=local(NY, 2026, 3, 2, 10, 0),
+        )
+    with pytest.raises(gate.GateInputError):
+        gate.request(debtor=types.SimpleNamespace(pk=987654321), channel="call", actor="tests")
+
+
+def test_the_gate_on_the_orm_path(busy_debtor, us_loan, monkeypatch):
+    """What SQLite (make demo) runs: the same decisions, written with the ORM."""
+    debtor, phone = busy_debtor
+    monkeypatch.setattr(snapshots, "load", lambda **kw: snapshots.load_with_orm(**kw))
+    monkeypatch.setattr(gate, "connection", types.SimpleNamespace(vendor="sqlite"))
+    permit = gate.request(
+        debtor=debtor,
+        channel="email",
+        loan=us_loan,
+        actor="tests",
+        now=local(NY, 2026, 3, 2, 10, 0),
+    )
+    row = ContactDecision.objects.get(pk=permit.decision.decision_id)
+    assert row.allowed and ContactPermit.objects.filter(attempt_id=permit.attempt_id).exists()
+    with pytest.raises(gate.ContactBlocked) as blocked:
+        gate.request(
+            debtor=debtor,
+            channel="call",
+            loan=us_loan,
+            contact_point=phone,
+            actor="tests",
+            now=local(NY, 2026, 3, 2, 12, 15),
+        )
+    assert blocked.value.decision.reasons == ["conversation_cooldown", "debtor_inconvenient_time"]
