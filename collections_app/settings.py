@@ -145,6 +145,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Both are safe to run twice; state lives in PostgreSQL, not in the schedule.
     "plan-reminders": {"task": "collections_app.tasks.plan_reminders", "schedule": 900.0},
     "dispatch-reminders": {"task": "collections_app.tasks.dispatch_reminders", "schedule": 60.0},
+    "seal-decision-ledger": {"task": "compliance.tasks.seal_ledger", "schedule": 60.0},
 }
 
 CACHES = {
