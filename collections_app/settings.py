@@ -142,7 +142,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
-    # Both are safe to run twice; state lives in PostgreSQL, not in the schedule.
+    # All are safe to run twice; state lives in PostgreSQL, not in the schedule.
     "plan-reminders": {"task": "collections_app.tasks.plan_reminders", "schedule": 900.0},
     "dispatch-reminders": {"task": "collections_app.tasks.dispatch_reminders", "schedule": 60.0},
     "seal-decision-ledger": {"task": "compliance.tasks.seal_ledger", "schedule": 60.0},
