@@ -179,7 +179,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='contactattempt',
-            index=models.Index(fields=['debtor', 'channel', 'occurred_at'], include=('direction', 'outcome', 'loan', 'contact_point'), name='attempt_debtor_channel_at'),
+            index=models.Index(fields=['debtor', 'channel', 'occurred_at'], name='attempt_debtor_channel_at'),
         ),
         migrations.AddIndex(
             model_name='contactattempt',

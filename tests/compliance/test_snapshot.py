@@ -137,3 +137,14 @@ def test_the_gate_on_the_orm_path(busy_debtor, us_loan, monkeypatch):
             now=local(NY, 2026, 3, 2, 12, 15),
         )
     assert blocked.value.decision.reasons == ["conversation_cooldown", "debtor_inconvenient_time"]
+
+
+def test_history_index_covers_what_the_gate_reads(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'attempt_debtor_channel_at'"
+        )
+        (definition,) = cursor.fetchone()
+    assert "INCLUDE (direction, outcome, loan_id, contact_point_id)" in definition
