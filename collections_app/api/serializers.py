@@ -83,7 +83,11 @@ class AwareDateTimeField(serializers.DateTimeField):
             "{value} has no UTC offset; give one, for example 2026-03-08T14:30:00+08:00 "
             "or 2026-03-08T06:30:00Z."
         ),
+        "out_of_range": _("{value} is outside the years {first} to {last}."),
     }
+    # Contact history and policy windows are computed around the instant; far-off years are
+    # typing mistakes, and would overflow the calendar arithmetic.
+    FIRST_YEAR, LAST_YEAR = 1970, 2199
 
     def to_internal_value(self, value):
         if not isinstance(value, str):
@@ -96,6 +100,8 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("invalid", value=value)
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.fail("naive", value=value)
+        if not self.FIRST_YEAR <= parsed.year <= self.LAST_YEAR:
+            self.fail("out_of_range", value=value, first=self.FIRST_YEAR, last=self.LAST_YEAR)
         return parsed
 
 

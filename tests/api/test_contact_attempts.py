@@ -101,6 +101,7 @@ def test_the_outcome_of_a_permit_completes_its_attempt(as_collector, us_debtor):
         ({"occurred_at": "yesterday"}, "occurred_at"),
         ({"occurred_at": "2026-03-02T10:00:00"}, "occurred_at"),
         ({"occurred_at": None}, "occurred_at"),
+        ({"occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at"),
         ({"debtor": 999999}, "debtor"),
         ({"debtor": None}, "debtor"),
         ({"loan": 999999}, "loan"),

@@ -85,6 +85,7 @@ def test_a_dry_run_writes_nothing(as_collector, us_debtor):
         ({"channel": "call", "at": "tomorrow morning"}, "at"),
         ({"channel": "call", "at": "2026-03-02T10:00:00"}, "at"),
         ({"channel": "call", "at": "2026-02-30T10:00:00Z"}, "at"),
+        ({"channel": "call", "at": "9999-12-31T23:59:59Z"}, "at"),
         ({"channel": "call", "loan": "abc"}, "loan"),
         ({"channel": "call", "loan": 999999}, "loan"),
         ({"channel": "call", "contact_point": 999999}, "contact_point"),
