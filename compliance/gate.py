@@ -169,8 +169,12 @@ def situation_from(
         zones=tuple(zones),
         country=debtor.country,
         region=debtor.region,
-        holds=frozenset(code for flag, code in HOLD_FLAGS if getattr(debtor, flag)),
-        hardship_pause_until=debtor.hardship_pause_until,
+        holds=frozenset(code for flag, code in HOLD_FLAGS if debtor.hold_in_force(flag, at)),
+        hardship_pause_until=(
+            debtor.hardship_pause_until
+            if debtor.hardship_at is None or debtor.hardship_at <= at
+            else None
+        ),
         loan_id=loan_id,
         contact_point=_point(contact_point),
         own_phones=tuple(
@@ -178,8 +182,8 @@ def situation_from(
             for cp in snapshot.points
             if cp.owner == ContactPoint.Owner.SELF and cp.kind in ContactPoint.PHONE_KINDS
         ),
-        opted_out=any(c.opted_out for c in snapshot.consents),
-        has_consent=any(c.has_consent and not c.opted_out for c in snapshot.consents),
+        opted_out=any(c.opted_out_by(at) for c in snapshot.consents),
+        has_consent=any(c.consented_by(at) for c in snapshot.consents),
         inconvenient=snapshot.inconvenient,
         history=history,
         recent_own_outcomes=recent,

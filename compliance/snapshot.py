@@ -28,6 +28,7 @@ from .engine import Fact, InconvenientTime
 from .models import ContactAttempt, ContactPolicy, DebtorContactPreference
 
 DEFAULT_LOOKBACK = dt.timedelta(days=9)
+ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US'  # to_char() format of a UTC timestamp
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,17 @@ class DebtorFacts:
     deceased: bool
     cease_communication: bool
     hardship_pause_until: dt.date | None
+    # When each hold was recorded (None: unknown, so it applies whenever it is set).
+    dispute_at: dt.datetime | None = None
+    bankruptcy_at: dt.datetime | None = None
+    deceased_at: dt.datetime | None = None
+    cease_communication_at: dt.datetime | None = None
+    hardship_at: dt.datetime | None = None
+
+    def hold_in_force(self, flag: str, at: dt.datetime) -> bool:
+        """Whether a hold flag applied at ``at`` (a fact recorded later is judged as of then)."""
+        since = getattr(self, f"{flag}_at")
+        return bool(getattr(self, flag)) and (since is None or since <= at)
 
 
 @dataclass(frozen=True)
@@ -71,8 +83,16 @@ class PolicyRef:
 @dataclass(frozen=True)
 class Consent:
     contact_point_id: int | None
-    has_consent: bool
-    opted_out: bool
+    consented_at: dt.datetime | None
+    opted_out_at: dt.datetime | None
+
+    def opted_out_by(self, at: dt.datetime) -> bool:
+        return self.opted_out_at is not None and self.opted_out_at <= at
+
+    def consented_by(self, at: dt.datetime) -> bool:
+        return (
+            self.consented_at is not None and self.consented_at <= at and not self.opted_out_by(at)
+        )
 
 
 @dataclass
@@ -128,12 +148,14 @@ def _sql() -> str:
     # Table names come from the models; every value is a query parameter.
     return f"""
 SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
-       d.cease_communication, d.hardship_pause_until,
+       d.cease_communication, d.hardship_pause_until, d.dispute_at, d.bankruptcy_at,
+       d.deceased_at, d.cease_communication_at, d.hardship_at,
        (SELECT json_agg(json_build_array(cp.id, cp.kind, cp.owner, cp.status, cp.value,
                                          cp.country, cp.timezone))
           FROM {point} cp WHERE cp.debtor_id = d.id),
-       (SELECT json_agg(json_build_array(c.contact_point_id, c.consented_at IS NOT NULL,
-                                         c.opted_out_at IS NOT NULL))
+       (SELECT json_agg(json_build_array(c.contact_point_id,
+                                         to_char(c.consented_at AT TIME ZONE 'UTC', '{ISO}'),
+                                         to_char(c.opted_out_at AT TIME ZONE 'UTC', '{ISO}')))
           FROM {consent} c
          WHERE c.debtor_id = d.id AND c.channel = %(channel)s
            AND (c.contact_point_id IS NULL OR c.contact_point_id = %(point)s)),
@@ -141,8 +163,7 @@ SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.decease
           FROM {preference} p
          WHERE p.debtor_id = d.id AND p.kind = 'inconvenient' AND p.channel IN ('', %(channel)s)),
        (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome,
-                                         to_char(a.occurred_at AT TIME ZONE 'UTC',
-                                                 'YYYY-MM-DD"T"HH24:MI:SS.US'),
+                                         to_char(a.occurred_at AT TIME ZONE 'UTC', '{ISO}'),
                                          a.loan_id, a.contact_point_id))
           FROM {attempt} a
          WHERE a.debtor_id = d.id AND a.occurred_at >= %(since)s {{exclude}}),
@@ -172,8 +193,8 @@ def _parse_json(value):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _utc(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
+def _utc(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
 
 
 def load_with_sql(
@@ -201,14 +222,11 @@ def load_with_sql(
         row = cursor.fetchone()
     if row is None:
         raise Debtor.DoesNotExist(f"Debtor {debtor_id} does not exist.")
-    (pk, country, region, timezone, dispute, bankruptcy, deceased, cease, hardship) = row[:9]
-    points, consents, preferences, history, policies = (_parse_json(v) for v in row[9:])
+    points, consents, preferences, history, policies = (_parse_json(v) for v in row[14:])
     return Snapshot(
-        debtor=DebtorFacts(
-            pk, country, region, timezone, dispute, bankruptcy, deceased, cease, hardship
-        ),
+        debtor=DebtorFacts(*row[:14]),
         points=[PointFacts(*p) for p in points],
-        consents=[Consent(*c) for c in consents],
+        consents=[Consent(cp, _utc(given), _utc(opted)) for cp, given, opted in consents],
         inconvenient=tuple(
             InconvenientTime(
                 start=dt.time.fromisoformat(start),
@@ -249,6 +267,11 @@ def load_with_orm(
             debtor.deceased,
             debtor.cease_communication,
             debtor.hardship_pause_until,
+            debtor.dispute_at,
+            debtor.bankruptcy_at,
+            debtor.deceased_at,
+            debtor.cease_communication_at,
+            debtor.hardship_at,
         ),
         points=[
             PointFacts(*values)
@@ -257,7 +280,7 @@ def load_with_orm(
             .values_list("id", "kind", "owner", "status", "value", "country", "timezone")
         ],
         consents=[
-            Consent(cp, consented is not None, opted is not None)
+            Consent(cp, consented, opted)
             for cp, consented, opted in ChannelConsent.objects.filter(
                 debtor_id=debtor_id, channel=channel
             )

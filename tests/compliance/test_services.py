@@ -154,3 +154,30 @@ def test_a_region_policy_wins_over_the_country(db, admin_user):
             actor=admin_user, slug="bad", name="Bad", country="US", region="CN-BJ", rules={}
         )
     assert ContactPolicy.objects.filter(slug="bad").count() == 0
+
+
+def test_a_fact_is_judged_by_the_holds_in_force_at_its_time(us_debtor):
+    us_debtor.dispute = True
+    us_debtor.dispute_at = local(NY, 2026, 3, 3, 9, 0)
+    us_debtor.save()
+    before = _record(us_debtor, local(NY, 2026, 3, 2, 10, 0))
+    after = _record(us_debtor, local(NY, 2026, 3, 3, 10, 0))
+    assert not before.breach
+    assert after.breach and after.breach_reasons == ["dispute_hold"]
+
+
+def test_a_fact_is_judged_by_the_consent_in_force_at_its_time(us_debtor):
+    from debtors.models import ChannelConsent
+
+    ChannelConsent.objects.create(
+        debtor=us_debtor,
+        channel="sms",
+        consented_at=local(NY, 2026, 3, 2, 12, 0),
+        opted_out_at=local(NY, 2026, 3, 4, 12, 0),
+    )
+    early = _record(us_debtor, local(NY, 2026, 3, 2, 10, 0), channel="sms", outcome="delivered")
+    during = _record(us_debtor, local(NY, 2026, 3, 3, 10, 0), channel="sms", outcome="delivered")
+    late = _record(us_debtor, local(NY, 2026, 3, 5, 10, 0), channel="sms", outcome="delivered")
+    assert early.breach_reasons == ["no_consent"]
+    assert not during.breach
+    assert late.breach_reasons == ["no_consent", "channel_opt_out"]
