@@ -296,13 +296,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def money_text(cents: int) -> str:
-    """``123456`` -> ``"1234.56"`` (exact; no float on the way)."""
-    sign = "-" if cents < 0 else ""
-    cents = abs(cents)
-    return f"{sign}{cents // 100}.{cents % 100:02d}"
-
-
 class PortfolioGenerator:
     """Yields ``DebtorRecord``s for ``debtors`` debtors or until ``loans`` loans are reached."""
 
@@ -340,12 +333,19 @@ class PortfolioGenerator:
                 return
             if self.loans is not None and made_loans >= self.loans:
                 return
-            rng = random.Random(self.seed * 1_000_003 + n)
             cap = None if self.loans is None else self.loans - made_loans
-            record = self._debtor(rng, n, cap)
+            record = self.record(n, loan_cap=cap)
             made_loans += len(record.loans)
             yield record
             n += 1
+
+    def record(self, n: int, *, loan_cap: int | None = None) -> DebtorRecord:
+        """Debtor ``n`` (from 0), whatever came before it.
+
+        ``loan_cap`` keeps only its first loans: the same as generating it whole and dropping
+        the rest, since nothing is drawn after the loans.
+        """
+        return self._debtor(random.Random(self.seed * 1_000_003 + n), n, loan_cap)
 
     # --- debtors and contact points -------------------------------------------------------
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import resource
 import time
 
 from django.core.management.base import BaseCommand, CommandError
@@ -81,3 +82,8 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"Seeded with {result.method} in {elapsed:.1f}s: {summary}.")
         )
+        if verbose:
+            writer = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            self.stdout.write(
+                f"peak memory: writer {writer} KiB, generator {result.generator_max_rss_kib} KiB"
+            )

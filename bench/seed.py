@@ -1,0 +1,109 @@
+"""Seed a benchmark portfolio: a million loans into PostgreSQL, in minutes and bounded memory.
+
+Runs ``manage.py seed_demo --method copy`` as a child process on the (freshly migrated)
+benchmark database, and measures its wall time and the peak resident memory of its processes
+(the writer and the generator it forks). Later benchmarks work on the portfolio it leaves.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .context import Context, Result
+
+NAME = "seed"
+TITLE = "Seeding a portfolio"
+DESCRIPTION = (
+    "`manage.py seed_demo --loans N --method copy`: generate a deterministic portfolio "
+    "(debtors, contact points, consents, loans with installment schedules, payments and their "
+    "allocations, plans, promises) and stream it into PostgreSQL with `COPY FROM STDIN`, "
+    "then derive loan balances, status and oldest unpaid due dates, and create the cases, "
+    "in set-based SQL. Wall time is the whole command (Django start-up included); memory is "
+    "the peak resident set of its processes, measured with `wait4`."
+)
+TARGET_SECONDS = 300
+TARGET_BYTES = 1024**3
+MIB = 1024**2
+TABLES = (
+    "debtors_debtor",
+    "debtors_contactpoint",
+    "debtors_channelconsent",
+    "debtors_loan",
+    "debtors_installment",
+    "debtors_repaymentplan",
+    "debtors_planinstallment",
+    "debtors_payment",
+    "debtors_paymentallocation",
+    "debtors_promisetopay",
+    "collections_app_case",
+)
+
+
+def run(ctx: Context) -> list[Result]:
+    loans = ctx.options["loans"]
+    measured = ctx.manage(
+        "seed_demo",
+        "--seed",
+        str(ctx.options.get("seed", 1)),
+        "--loans",
+        str(loans),
+        "--method",
+        "copy",
+        "--verbosity",
+        "2",
+    )
+    ctx.state["seeded_loans"] = loans
+    for line in measured.stdout.splitlines():
+        print(f"    {line}")
+    writer_kib, generator_kib = _peaks(measured.stdout)
+    # Table names are constants of this module.
+    union = " UNION ALL ".join(f"SELECT '{t}', COUNT(*) FROM {t}" for t in TABLES)  # noqa: S608
+    counts = dict(ctx.query(union))
+    rows = sum(counts.values())
+    size = ctx.query("SELECT pg_size_pretty(pg_database_size(current_database()))")[0][0]
+    minutes, seconds = divmod(measured.seconds, 60)
+    results = [
+        Result(
+            "Wall time",
+            f"{int(minutes)} min {seconds:.0f} s ({measured.seconds:.1f} s)",
+            f"< {TARGET_SECONDS // 60} min",
+            measured.seconds < TARGET_SECONDS,
+        ),
+        Result(
+            "Peak memory (largest process)",
+            f"{measured.max_rss_bytes / MIB:.0f} MiB",
+            "< 1 GiB",
+            measured.max_rss_bytes < TARGET_BYTES,
+        ),
+    ]
+    if writer_kib and generator_kib:
+        total = (writer_kib + generator_kib) * 1024
+        results.append(
+            Result(
+                "Peak memory (writer + generator, sum of peaks)",
+                f"{total / MIB:.0f} MiB",
+                "< 1 GiB",
+                total < TARGET_BYTES,
+                f"writer {writer_kib / 1024:.0f} MiB, generator {generator_kib / 1024:.0f} MiB",
+            )
+        )
+    results += [
+        Result(
+            "Loans", f"{counts['debtors_loan']:,}", f"{loans:,}", counts["debtors_loan"] == loans
+        ),
+        Result("Loans per second", f"{counts['debtors_loan'] / measured.seconds:,.0f}"),
+        Result(
+            "Rows written",
+            f"{rows:,}",
+            note=(", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items())),
+        ),
+        Result("Database size after seeding", size),
+    ]
+    return results
+
+
+def _peaks(output: str) -> tuple[int, int]:
+    match = re.search(r"peak memory: writer (\d+) KiB, generator (\d+) KiB", output)
+    if not match:
+        return 0, 0
+    return int(match.group(1)), int(match.group(2))
