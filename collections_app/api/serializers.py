@@ -42,7 +42,8 @@ def money_string(amount: Decimal | None, currency: str) -> str | None:
     return str(quantize(amount, currency)) if is_currency(currency) else str(amount)
 
 
-def _first_message(exc: DjangoValidationError) -> list[str]:
+def _messages(exc: DjangoValidationError) -> list[str]:
+    """The plain messages of a Django error, whatever field it named inside."""
     return list(exc.messages)
 
 
@@ -212,7 +213,7 @@ class DebtorCreateSerializer(serializers.Serializer):
                 elif point["kind"] == ContactPoint.Kind.EMAIL:
                     normalize_email(point["value"])
             except DjangoValidationError as exc:
-                item_errors["value"] = _first_message(exc)
+                item_errors["value"] = _messages(exc)
             errors.append(item_errors)
         if any(errors):
             raise serializers.ValidationError({"contact_points": errors})
@@ -278,13 +279,13 @@ class LoanCreateSerializer(serializers.Serializer):
         try:
             validate_amount(attrs["principal"], currency, allow_zero=False, field="principal")
         except DjangoValidationError as exc:
-            errors["principal"] = _first_message(exc)
+            errors["principal"] = _messages(exc)
         installment_errors: list[dict] = []
         for installment in attrs["installments"]:
             try:
                 validate_amount(installment["amount"], currency, allow_zero=False)
             except DjangoValidationError as exc:
-                installment_errors.append({"amount": _first_message(exc)})
+                installment_errors.append({"amount": _messages(exc)})
             else:
                 installment_errors.append({})
         if any(installment_errors):

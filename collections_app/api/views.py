@@ -46,7 +46,11 @@ def _debtor_detail_queryset(queryset):
 
 
 def debtor_create_with_case(*, actor, **fields) -> Debtor:
-    """A new debtor and its (unassigned) case, in one transaction."""
+    """A new debtor and its (unassigned) case, in one transaction.
+
+    The API is its only caller today; once another surface creates debtors it belongs in
+    ``collections_app.services``.
+    """
     with transaction.atomic(), acting_as(actor):
         debtor = debtor_create(actor=actor, **fields)
         Case.objects.create(debtor=debtor)
