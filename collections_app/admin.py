@@ -13,3 +13,7 @@ class CaseAdmin(LargeTableAdmin):
     search_fields = ("=debtor__external_ref", "^debtor__full_name")
     raw_id_fields = ("debtor", "assigned_to")
     ordering = ("-id",)
+
+
+# The reminders' admin lives beside the reminders.
+from .reminders import admin as reminders_admin  # noqa: E402, F401

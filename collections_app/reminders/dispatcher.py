@@ -273,7 +273,7 @@ def _retry(reminder: Reminder, attempt, at: dt.datetime, error: str) -> str:
         return "failed"
     services.reminder_retry(
         reminder_id=reminder.pk,
-        not_before=timezone.now() + dt.timedelta(seconds=schedule[tries - 1]),
+        not_before=at + dt.timedelta(seconds=schedule[tries - 1]),
         error=error,
         attempt=attempt,
         occurred_at=at,

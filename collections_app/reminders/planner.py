@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from collections_app.models import Reminder, ReminderRun, ReminderStage, ReminderStrategy
@@ -86,7 +86,8 @@ def _stage_conditions(stage: ReminderStage) -> tuple[str, list]:
     return "".join(f" AND {p}" for p in parts), params
 
 
-def _insert_sql(*, from_plan: bool, where_extra: str) -> str:
+def _insert_sql(*, from_plan: bool, days: int, where_extra: str) -> str:
+    """One statement for a stage: ``days`` (due date -> scheduled day, not before) pairs."""
     reminder = Reminder._meta.db_table
     loan = Loan._meta.db_table
     plan = RepaymentPlan._meta.db_table
@@ -110,11 +111,15 @@ def _insert_sql(*, from_plan: bool, where_extra: str) -> str:
             f" AND NOT EXISTS (SELECT 1 FROM {plan} p "  # noqa: S608 - table name from the model
             "WHERE p.loan_id = l.id AND p.status = 'active')"
         )
+    # The scheduled day and the earliest send time follow from the due date: a CASE with
+    # parameters, so no date arithmetic (which differs between databases) is needed.
+    case = "CASE i.due_date " + " ".join(["WHEN %s THEN %s"] * days) + " END"
+    listed = ", ".join(["%s"] * days)
     return (
         f"INSERT INTO {reminder} ({columns}) "
-        f"SELECT l.id, {ids}, %s, l.debtor_id, %s, i.due_date, %s, %s, 'planned', '', 0, '', '', %s "
-        f"{source} "
-        f"WHERE i.due_date = %s AND i.amount_paid < i.amount_due "
+        f"SELECT l.id, {ids}, %s, l.debtor_id, %s, i.due_date, {case}, {case}, 'planned', '', 0, "
+        f"'', '', %s {source} "
+        f"WHERE i.due_date IN ({listed}) AND i.amount_paid < i.amount_due "
         f"AND l.status NOT IN ({closed}){plan_rule}{where_extra} "
         "ON CONFLICT DO NOTHING"
     )  # noqa: S608 - table names come from models, values are parameters
@@ -146,6 +151,7 @@ def plan(
     ops = connection.ops
     counts: Counter[str] = Counter()
     created_at = ops.adapt_datetimefield_value(timezone.now())
+    any_plan = RepaymentPlan.objects.filter(status=RepaymentPlan.Status.ACTIVE).exists()
     for stage in stages:
         strategy = filters[stage.strategy_id]
         extra, extra_params = _stage_conditions(stage)
@@ -153,21 +159,23 @@ def plan(
         paths = []
         if stage.has_active_plan is not True:
             paths.append(False)
-        if stage.has_active_plan is not False:
+        if stage.has_active_plan is not False and any_plan:
             paths.append(True)
+        scheduled, earliest, dues = [], [], []
         for day in days:
-            due = day - dt.timedelta(days=stage.offset_days)
-            earliest = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) - EARLIEST_OFFSET
-            not_before = ops.adapt_datetimefield_value(max(now, earliest))
-            head = [stage.pk, stage.channel, ops.adapt_datefield_value(day), not_before]
-            params = [*head, created_at, ops.adapt_datefield_value(due)]
-            for from_plan in paths:
-                sql = _insert_sql(from_plan=from_plan, where_extra=where_extra)
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, [*params, *strategy.params, *extra_params])
-                    added = max(cursor.rowcount, 0)
-                if added:
-                    counts[stage.channel] += added
+            due = ops.adapt_datefield_value(day - dt.timedelta(days=stage.offset_days))
+            start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) - EARLIEST_OFFSET
+            scheduled += [due, ops.adapt_datefield_value(day)]
+            earliest += [due, ops.adapt_datetimefield_value(max(now, start))]
+            dues.append(due)
+        params = [stage.pk, stage.channel, *scheduled, *earliest, created_at, *dues]
+        for from_plan in paths:
+            sql = _insert_sql(from_plan=from_plan, days=len(days), where_extra=where_extra)
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*params, *strategy.params, *extra_params])
+                added = max(cursor.rowcount, 0)
+            if added:
+                counts[stage.channel] += added
     counts["planned"] = sum(v for k, v in counts.items() if k != "planned")
     run.counts = dict(counts)
     run.finished_at = timezone.now()

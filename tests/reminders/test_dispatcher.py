@@ -1,0 +1,351 @@
+"""The dispatcher: windows per time zone, holds, provider errors, crash recovery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+
+from collections_app.channels.base import Found
+from collections_app.models import (
+    Case,
+    InboxMessage,
+    MessageTemplate,
+    PrintJob,
+    Reminder,
+    ReminderStatus,
+)
+from collections_app.reminders import dispatcher, planner
+from compliance import gate
+from compliance.models import ContactAttempt
+from debtors.models import ChannelConsent, ContactPoint
+from debtors.services import debtor_set_holds, payment_post
+
+from . import backends
+from .conftest import NY, SHANGHAI, UTC, at, loan_due_on, reachable_debtor
+
+DUE = dt.date(2030, 3, 5)
+
+
+def run(now):
+    planner.plan(now=now)
+    return dispatcher.dispatch(now=now)
+
+
+def plan_only(now, channel="sms", day=DUE):
+    """Plan, then keep only the rows of one channel and day (the window plans neighbours too)."""
+    planner.plan(now=now)
+    Reminder.objects.exclude(channel=channel, scheduled_for=day).delete()
+
+
+def sms_files(outbox):
+    folder = outbox / "sms"
+    return sorted(folder.glob("*.json")) if folder.exists() else []
+
+
+def one(**filters) -> Reminder:
+    return Reminder.objects.get(**filters)
+
+
+@pytest.fixture
+def scripted(settings):
+    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "tests.reminders.backends.ScriptedSms"}
+    backends.reset()
+    return backends
+
+
+def test_each_debtor_is_reached_inside_their_own_hours(db, outbox):
+    shanghai = reachable_debtor()
+    new_york = reachable_debtor(country="US", tz="America/New_York")
+    cn_loan, us_loan = loan_due_on(shanghai, DUE), loan_due_on(new_york, DUE)
+
+    # 02:00 UTC: 10:00 in Shanghai on the due date, 21:00 the evening before in New York.
+    first = at(UTC, 2030, 3, 5, 2, 0)
+    plan_only(first)
+    assert dispatcher.dispatch(now=first) == {"sent": 1, "waiting": 1}
+    assert one(loan=cn_loan, channel="sms").status == ReminderStatus.SENT
+    us = one(loan=us_loan, channel="sms")
+    assert us.status == ReminderStatus.PLANNED and us.reason == "before_local_day"
+    assert us.not_before == at(NY, 2030, 3, 5, 0, 0)
+
+    # Midnight in New York: the day has begun, but the window has not.
+    assert dispatcher.dispatch(now=us.not_before) == {"waiting": 1}
+    us.refresh_from_db()
+    assert us.reason == "outside_contact_hours"
+    assert us.not_before == at(NY, 2030, 3, 5, 8, 0)
+
+    assert dispatcher.dispatch(now=us.not_before) == {"sent": 1}
+    attempts = ContactAttempt.objects.filter(channel="sms", outcome="sent")
+    local_hours = {
+        a.debtor_id: a.occurred_at.astimezone(SHANGHAI if a.debtor_id == shanghai.pk else NY).hour
+        for a in attempts
+    }
+    assert local_hours == {shanghai.pk: 10, new_york.pk: 8}
+    files = sms_files(outbox)
+    assert len(files) == 2
+    bodies = {json.loads(f.read_text())["to"] for f in files}
+    assert bodies == {
+        shanghai.contact_points.get(kind="mobile").value,
+        new_york.contact_points.get(kind="mobile").value,
+    }
+    assert dispatcher.dispatch(now=us.not_before + dt.timedelta(hours=1)) == {}
+
+
+def test_sent_reminders_are_contact_attempts_in_the_api(db, outbox, client, supervisor):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    run(at(SHANGHAI, 2030, 3, 2, 10, 0))
+    client.force_login(supervisor)
+    answer = client.get("/api/v1/contact-attempts/", {"debtor": debtor.pk}).json()
+    rows = answer.get("results", answer)
+    assert sorted((r["channel"], r["outcome"]) for r in rows) == [
+        ("email", "sent"),
+        ("in_app", "sent"),
+    ]
+    assert {r["recorded_by"] for r in rows} == {
+        f"system: reminder #{r.pk}" for r in Reminder.objects.filter(debtor=debtor)
+    }
+    assert len(mail.outbox) == 1 and "debtor" in mail.outbox[0].to[0]
+    assert mail.outbox[0].extra_headers["X-Idempotency-Key"].startswith("reminder-")
+    inbox = InboxMessage.objects.get(debtor=debtor)
+    assert "/p/" in inbox.body
+
+
+def test_a_hold_closes_the_reminder_with_its_reason(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    debtor_set_holds(actor="tests", debtor=debtor, changes={"dispute": True})
+    assert run(at(SHANGHAI, 2030, 3, 2, 10, 0)) == {"closed": 2}
+    assert set(Reminder.objects.values_list("status", "reason")) == {("closed", "dispute_hold")}
+    assert not ContactAttempt.objects.filter(outcome="sent").exists()
+    assert mail.outbox == []
+
+
+def test_an_opted_out_channel_is_closed_and_the_others_still_go(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    ChannelConsent.objects.create(debtor=debtor, channel="email", opted_out_at=timezone.now())
+    assert run(at(SHANGHAI, 2030, 3, 2, 10, 0)) == {"closed": 1, "sent": 1}
+    assert one(channel="email").reason == "channel_opt_out"
+    assert one(channel="in_app").status == "sent"
+
+
+def test_a_missing_contact_point_is_a_readable_outcome(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    ContactPoint.objects.filter(debtor=debtor, kind="email").update(status="invalid")
+    run(at(SHANGHAI, 2030, 3, 2, 10, 0))
+    email = one(channel="email")
+    assert (email.status, email.reason) == ("closed", "no_contact_point")
+    assert "no usable contact point for email" in email.last_error
+
+
+def test_a_broken_template_fails_with_its_error(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    # Written around the validation (as a bad import might): caught at send time too.
+    MessageTemplate.objects.filter(key="friendly_reminder", channel="email").update(
+        body="Hi {{ nickname }} {{ opt_out_text }}"
+    )
+    run(at(SHANGHAI, 2030, 3, 2, 10, 0))
+    email = one(channel="email")
+    assert (email.status, email.reason) == ("failed", "template_error")
+    assert "nickname" in email.last_error
+    MessageTemplate.objects.filter(key="friendly_reminder", channel="in_app").delete()
+    Reminder.objects.filter(channel="in_app").update(status="planned", finished_at=None)
+    dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 2, 11, 0))
+    assert one(channel="in_app").reason == "template_missing"
+
+
+def test_the_debtors_language_is_used(db, outbox):
+    debtor = reachable_debtor(language="zh-hans")
+    loan_due_on(debtor, DUE)
+    run(at(SHANGHAI, 2030, 3, 2, 10, 0))
+    assert "温馨提醒" in mail.outbox[0].body and "¥100.00" in mail.outbox[0].body
+
+
+def test_a_paid_loan_is_not_reminded(db, outbox):
+    debtor = reachable_debtor()
+    loan = loan_due_on(debtor, DUE)
+    planner.plan(now=at(SHANGHAI, 2030, 3, 2, 10, 0))
+    payment_post(
+        actor="tests",
+        loan=loan,
+        amount=Decimal("100.00"),
+        received_at=timezone.now(),
+        method="bank_transfer",
+        external_ref="P-1",
+    )
+    assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 2, 10, 0)) == {"closed": 2}
+    assert set(Reminder.objects.values_list("reason", flat=True)) == {"paid"}
+
+
+def test_a_call_task_queues_the_case_and_sends_nothing(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, dt.date(2030, 3, 2))
+    planner.plan(now=at(SHANGHAI, 2030, 3, 5, 10, 0))
+    Reminder.objects.exclude(channel="call_task").delete()
+    assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"queued": 1}
+    assert Case.objects.get(debtor=debtor).next_action_on == dt.date(2030, 3, 5)
+    assert not ContactAttempt.objects.exists()
+
+
+def test_a_letter_is_rendered_to_pdf_and_queued(db, outbox):
+    debtor = reachable_debtor(language="zh-hans")
+    loan_due_on(debtor, dt.date(2030, 2, 1))
+    planner.plan(now=at(SHANGHAI, 2030, 3, 3, 10, 0))
+    assert list(Reminder.objects.values_list("channel", flat=True)) == ["letter"]
+    assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 3, 10, 0)) == {"sent": 1}
+    job = PrintJob.objects.get(debtor=debtor)
+    assert job.status == "queued" and job.pages >= 1
+    with job.pdf.open("rb") as handle:
+        assert handle.read(5) == b"%PDF-"
+
+
+def test_a_temporary_error_is_retried_on_the_backoff_then_fails(db, outbox, scripted, settings):
+    settings.REMINDER_RETRY_BACKOFF_SECONDS = [60, 300]
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    scripted.reset("transient", "transient", "transient")
+    assert dispatcher.dispatch(now=now) == {"retry": 1}
+    sms = one(channel="sms")
+    assert (sms.status, sms.reason, sms.tries) == ("planned", "retry", 1)
+    assert "503" in sms.last_error
+    assert sms.not_before == now + dt.timedelta(seconds=60)
+    # Each try is a failed attempt on the record; the next try needs a new permit.
+    later = now + dt.timedelta(hours=1)
+    Reminder.objects.update(not_before=now)
+    assert dispatcher.dispatch(now=later) == {"retry": 1}
+    Reminder.objects.update(not_before=now)
+    assert dispatcher.dispatch(now=later) == {"failed": 1}
+    sms.refresh_from_db()
+    assert (sms.status, sms.tries) == ("failed", 3)
+    assert "Gave up after 3 tries" in sms.last_error
+    assert list(ContactAttempt.objects.values_list("outcome", flat=True)) == ["failed"] * 3
+    assert scripted.DELIVERED == []
+
+
+def test_a_permanent_error_fails_at_once(db, outbox, scripted):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    scripted.reset("permanent")
+    assert dispatcher.dispatch(now=now) == {"failed": 1}
+    sms = one(channel="sms")
+    assert (sms.status, sms.reason, sms.tries) == ("failed", "provider", 1)
+    assert "rejected" in sms.last_error
+
+
+def test_an_uncertain_send_is_settled_by_the_status_query(db, outbox, scripted):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    loan_due_on(debtor, DUE)
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    first, second = Reminder.objects.order_by("id")
+    scripted.reset("unknown", "unknown")
+    scripted.LOOKUP[first.idempotency_key] = Found(provider_ref="gw-1")
+    counts = dispatcher.dispatch(now=now)
+    assert counts == {"sent": 1, "unknown": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.provider_ref) == ("sent", "gw-1")
+    assert (second.status, second.reason) == ("unknown", "outcome_unknown")
+    # Unknown is never re-sent: it stays for a supervisor.
+    assert dispatcher.dispatch(now=now + dt.timedelta(hours=1)) == {}
+
+
+def _stale(reminder: Reminder, **fields) -> None:
+    Reminder.objects.filter(pk=reminder.pk).update(
+        status="sending", claimed_at=timezone.now() - dt.timedelta(hours=1), **fields
+    )
+
+
+def test_recovery_resends_only_what_certainly_did_not_leave(db, outbox):
+    debtors = [reachable_debtor() for _ in range(4)]
+    for debtor in debtors:
+        loan_due_on(debtor, DUE)
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    a, b, c, d = Reminder.objects.order_by("id")
+
+    # a: the worker died before asking the gate.
+    _stale(a)
+    # b: the gate granted a permit, never spent, now expired.
+    permit_b = gate.request(
+        debtor=b.debtor, channel="sms", actor=b.actor, loan=b.loan, now=at(SHANGHAI, 2026, 1, 5, 11)
+    )
+    _stale(b)
+    # c: the permit was spent and the provider has the message (the file exists).
+    planner_now = now
+    dispatcher.claim(now=planner_now, batch_size=0)
+    Reminder.objects.filter(pk=c.pk).update(status="sending", claimed_at=timezone.now())
+    assert dispatcher.process(c.pk, now=now) == "sent"
+    Reminder.objects.filter(pk=c.pk).update(status="sending", finished_at=None)
+    ContactAttempt.objects.filter(pk=Reminder.objects.get(pk=c.pk).contact_attempt_id).update(
+        outcome="pending"
+    )
+    _stale(c)
+    # d: spent, but the provider never got it (no file).
+    permit_d = gate.request(debtor=d.debtor, channel="sms", actor=d.actor, loan=d.loan, now=now)
+    from compliance.models import ContactPermit
+
+    ContactPermit.objects.filter(attempt_id=permit_d.attempt_id).update(redeemed_at=timezone.now())
+    _stale(d, contact_attempt_id=permit_d.attempt_id)
+
+    counts = dispatcher.recover_stale()
+    assert counts == {"recovered": 3, "sent": 1}
+    assert one(pk=c.pk).status == "sent"
+    assert ContactAttempt.objects.get(pk=permit_b.attempt_id).outcome == "failed"
+    assert ContactAttempt.objects.get(pk=permit_d.attempt_id).outcome == "failed"
+    assert dispatcher.dispatch(now=now + dt.timedelta(minutes=5))["sent"] == 3
+    assert len(sms_files(outbox)) == 4
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"sent"}
+
+
+def test_recovery_without_a_status_query_marks_the_outcome_unknown(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    now = at(SHANGHAI, 2030, 3, 2, 10, 0)
+    planner.plan(now=now)
+    email = one(channel="email")
+    permit = gate.request(
+        debtor=debtor, channel="email", actor=email.actor, loan=email.loan, now=now
+    )
+    from compliance.models import ContactPermit
+
+    ContactPermit.objects.filter(attempt_id=permit.attempt_id).update(redeemed_at=timezone.now())
+    _stale(email)
+    assert dispatcher.recover_stale() == {"unknown": 1}
+    email.refresh_from_db()
+    assert (email.status, email.reason) == ("unknown", "outcome_unknown")
+    assert "cannot tell" in email.last_error
+    assert mail.outbox == []
+
+
+def test_dispatching_twice_sends_nothing_twice(db, outbox):
+    for _ in range(3):
+        loan_due_on(reachable_debtor(), DUE)
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    planner.plan(now=now)
+    Reminder.objects.exclude(channel="sms", scheduled_for=DUE).delete()
+    assert Reminder.objects.count() == 3
+    assert dispatcher.dispatch(now=now, batch_size=2) == {"sent": 3}
+    assert dispatcher.dispatch(now=now) == {}
+    assert len(sms_files(outbox)) == 3
+
+
+def test_the_command_prints_counts(db, outbox, capsys):
+    loan_due_on(reachable_debtor(), DUE)
+    call_command("plan_reminders", "--now", "2030-03-02T10:00:00+08:00")
+    call_command("dispatch_reminders", "--now", "2030-03-02T10:00:00+08:00")
+    assert "Dispatched 2 reminders: sent 2." in capsys.readouterr().out
