@@ -137,12 +137,19 @@ FAILED_OUTCOMES = frozenset({"no_answer", "busy", "failed", "wrong_number", "bou
 
 
 class ContactAttempt(models.Model):
+    # Every insert here is on the gate's hot path: no single-column index where a composite
+    # one below starts with the column, and none for references never searched by.
     debtor = models.ForeignKey(
-        Debtor, on_delete=models.PROTECT, related_name="contact_attempts", verbose_name=_("debtor")
+        Debtor,
+        on_delete=models.PROTECT,
+        related_name="contact_attempts",
+        verbose_name=_("debtor"),
+        db_index=False,
     )
     loan = models.ForeignKey(
         Loan,
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="contact_attempts",
@@ -151,6 +158,7 @@ class ContactAttempt(models.Model):
     contact_point = models.ForeignKey(
         ContactPoint,
         on_delete=models.SET_NULL,
+        db_index=False,
         null=True,
         blank=True,
         related_name="contact_attempts",
@@ -172,6 +180,7 @@ class ContactAttempt(models.Model):
     decision = models.ForeignKey(
         "ContactDecision",
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -183,6 +192,7 @@ class ContactAttempt(models.Model):
     breach_policy = models.ForeignKey(
         ContactPolicy,
         on_delete=models.PROTECT,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -225,6 +235,7 @@ class ContactDecision(models.Model):
         Debtor,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # decision_debtor_at starts with it
         related_name="+",
         verbose_name=_("debtor"),
     )
@@ -233,6 +244,7 @@ class ContactDecision(models.Model):
         Loan,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -242,6 +254,7 @@ class ContactDecision(models.Model):
         ContactPoint,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,
         null=True,
         blank=True,
         related_name="+",
@@ -252,7 +265,11 @@ class ContactDecision(models.Model):
     next_allowed_at = models.DateTimeField(_("next allowed at"), null=True, blank=True)
     timezones = models.JSONField(_("time zones"), default=list)
     policy = models.ForeignKey(
-        ContactPolicy, on_delete=models.PROTECT, related_name="+", verbose_name=_("policy")
+        ContactPolicy,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("policy"),
     )
     policy_slug = models.CharField(_("policy"), max_length=64)
     policy_version = models.PositiveIntegerField(_("policy version"))
@@ -294,7 +311,11 @@ class ContactPermit(models.Model):
 
     token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     decision = models.ForeignKey(
-        ContactDecision, on_delete=models.PROTECT, related_name="+", verbose_name=_("decision")
+        ContactDecision,
+        on_delete=models.PROTECT,
+        db_index=False,
+        related_name="+",
+        verbose_name=_("decision"),
     )
     attempt = models.OneToOneField(
         ContactAttempt, on_delete=models.CASCADE, related_name="permit", verbose_name=_("attempt")
