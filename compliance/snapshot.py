@@ -181,10 +181,17 @@ _SQL_CACHE: dict[bool, str] = {}
 
 def lock_debtor(debtor_id: int) -> bool:
     """Lock the debtor's row until the end of the transaction; False when there is none."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [debtor_id])
+            return cursor.fetchone() is not None
     return (
         Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
         is not None
     )
+
+
+_LOCK_SQL = f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %s FOR UPDATE"  # noqa: S608
 
 
 def _parse_json(value):
