@@ -1,6 +1,7 @@
 """The workflow's models, one module per area; import them from here."""
 
 from .cases import Case
+from .imports import IdempotencyKey, ImportIssue, ImportJob, ImportKind, ImportRejectedRow
 from .reminders import (
     InboxMessage,
     MessageTemplate,
@@ -25,6 +26,11 @@ __all__ = [
     "CallDisposition",
     "Callback",
     "Case",
+    "IdempotencyKey",
+    "ImportIssue",
+    "ImportJob",
+    "ImportKind",
+    "ImportRejectedRow",
     "InboxMessage",
     "MessageTemplate",
     "PrintJob",
