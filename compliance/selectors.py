@@ -73,3 +73,9 @@ def attempts_for_debtor(debtor_id: int) -> QuerySet[ContactAttempt]:
 
 def decisions_for_debtor(debtor_id: int) -> QuerySet[ContactDecision]:
     return ContactDecision.objects.filter(debtor_id=debtor_id).order_by("-decided_at", "-id")
+
+
+def opt_out_required(debtor: Debtor, channel: str) -> bool:
+    """Whether messages to this debtor on this channel must carry a way to opt out."""
+    rules = policy_rules(policy_for_debtor(debtor)).get(channel)
+    return bool(rules and rules.opt_out_required)

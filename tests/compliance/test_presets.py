@@ -238,3 +238,11 @@ def test_a_debtor_in_an_uncovered_country_gets_the_default(db):
         ).policy_slug
         == "default"
     )
+
+
+def test_electronic_messages_must_carry_an_opt_out_under_reg_f(us_debtor, cn_debtor):
+    from compliance.selectors import opt_out_required
+
+    assert opt_out_required(us_debtor, "sms") and opt_out_required(us_debtor, "email")
+    assert not opt_out_required(us_debtor, "call")
+    assert not opt_out_required(cn_debtor, "sms")
