@@ -45,7 +45,13 @@ from django.utils import timezone
 from collections_app.channels import OutcomeUnknown, PermanentError, TransientError, get_backend
 from collections_app.channels.base import UNKNOWABLE, Found
 from collections_app.channels.call_task import queue_call
-from collections_app.models import Reminder, ReminderRun, ReminderStatus, StageChannel
+from collections_app.models import (
+    Reminder,
+    ReminderRun,
+    ReminderStage,
+    ReminderStatus,
+    StageChannel,
+)
 from compliance import gate
 from compliance.channels import OutboundMessage
 from compliance.models import ContactAttempt, ContactPermit, Outcome
@@ -127,6 +133,18 @@ def _paid_reason(reminder: Reminder) -> str | None:
     return None
 
 
+def _next_stage_gap(stage) -> int | None:
+    later = (
+        ReminderStage.objects.filter(
+            strategy_id=stage.strategy_id, is_active=True, offset_days__gt=stage.offset_days
+        )
+        .order_by("offset_days")
+        .values_list("offset_days", flat=True)
+        .first()
+    )
+    return None if later is None else later - stage.offset_days
+
+
 def process(reminder_id: int, *, now: dt.datetime | None = None) -> str:
     """Walk one claimed reminder to its next state; return the outcome's name.
 
@@ -175,6 +193,11 @@ def _process(reminder: Reminder, now: dt.datetime | None) -> str:
         return "waiting"
     if at >= day_start + expiry():
         services.reminder_close(reminder_id=rid, reason="expired")
+        return "closed"
+    gap = _next_stage_gap(reminder.stage)
+    if gap is not None and at >= day_start + dt.timedelta(days=gap):
+        # The next stage's day has begun: this message is out of date.
+        services.reminder_close(reminder_id=rid, reason="superseded")
         return "closed"
     paid = _paid_reason(reminder)
     if paid:

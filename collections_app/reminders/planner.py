@@ -125,6 +125,29 @@ def _insert_sql(*, from_plan: bool, days: int, where_extra: str) -> str:
     )  # noqa: S608 - table names come from models, values are parameters
 
 
+def stage_gaps(stages: list[ReminderStage]) -> dict[int, int | None]:
+    """Days from each stage to the next later stage of its strategy (None for the last)."""
+    gaps: dict[int, int | None] = {}
+    for stage in stages:
+        later = [
+            s.offset_days
+            for s in stages
+            if s.strategy_id == stage.strategy_id and s.offset_days > stage.offset_days
+        ]
+        gaps[stage.pk] = min(later) - stage.offset_days if later else None
+    return gaps
+
+
+def planning_days(today: dt.date, gap: int | None) -> list[dt.date]:
+    """The scheduled days planned today: back ``REMINDER_CATCH_UP_DAYS`` (a missed run loses
+    nothing), but never a day whose next stage has already begun (a late "due soon" message
+    sent beside the "overdue" one helps nobody), and one day ahead for the earliest zones."""
+    back = catch_up_days()
+    if gap is not None:
+        back = min(back, gap - 1)
+    return [today + dt.timedelta(days=n) for n in range(-back, 2)]
+
+
 def plan(
     *,
     now: dt.datetime | None = None,
@@ -143,11 +166,13 @@ def plan(
         promises_resolve(now=now)
         plans_review(now=now)
     today = now.astimezone(dt.UTC).date()
-    days = [today + dt.timedelta(days=n) for n in range(-catch_up_days(), 2)]
     filters = strategy_filters()
-    stages = ReminderStage.objects.filter(
-        is_active=True, strategy__is_active=True, strategy_id__in=list(filters)
-    ).order_by("strategy_id", "offset_days", "id")
+    stages = list(
+        ReminderStage.objects.filter(
+            is_active=True, strategy__is_active=True, strategy_id__in=list(filters)
+        ).order_by("strategy_id", "offset_days", "id")
+    )
+    gaps = stage_gaps(stages)
     ops = connection.ops
     counts: Counter[str] = Counter()
     created_at = ops.adapt_datetimefield_value(timezone.now())
@@ -162,6 +187,7 @@ def plan(
         if stage.has_active_plan is not False and any_plan:
             paths.append(True)
         scheduled, earliest, dues = [], [], []
+        days = planning_days(today, gaps[stage.pk])
         for day in days:
             due = ops.adapt_datefield_value(day - dt.timedelta(days=stage.offset_days))
             start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) - EARLIEST_OFFSET

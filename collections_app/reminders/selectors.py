@@ -20,6 +20,7 @@ REMINDER_REASONS = {
     "plan_kept": _("Plan kept"),
     "plan_closed": _("Plan closed"),
     "expired": _("Too late to send"),
+    "superseded": _("The next stage has begun"),
     "no_contact_point": _("No usable contact point"),
     "no_timezone": _("No time zone known"),
     "template_missing": _("Template missing"),

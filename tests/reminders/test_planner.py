@@ -38,21 +38,17 @@ def test_plans_the_stages_of_the_day_and_nothing_twice(db):
     assert ReminderRun.objects.filter(kind="plan").count() == 3
 
 
-def test_a_missed_day_is_caught_up(db):
+def test_a_missed_day_is_caught_up_unless_the_next_stage_has_begun(db):
     loan = loan_due_on(reachable_debtor(), DUE)
-    # Nobody planned from T-3 to T+3: the stages of the last days are still planned.
-    planner.plan(now=at(SHANGHAI, 2030, 3, 8, 10, 0))
-    assert [p[1] for p in planned(loan=loan)] == [
-        dt.date(2030, 3, 8),  # T+3 call task
-        dt.date(2030, 3, 5),  # T0 SMS
-        dt.date(2030, 3, 6),  # T+1 SMS
-    ] or sorted(p[1] for p in planned(loan=loan)) == [
-        dt.date(2030, 3, 5),
-        dt.date(2030, 3, 6),
-        dt.date(2030, 3, 8),
+    # Nobody planned for two days after T+7 (the plan offer): it is still planned.
+    planner.plan(now=at(SHANGHAI, 2030, 3, 14, 10, 0))
+    assert planned(loan=loan) == [
+        ("email", dt.date(2030, 3, 12), "Plan offer with the self-service link")
     ]
-    channels = sorted(p[0] for p in planned(loan=loan))
-    assert channels == ["call_task", "sms", "sms"]
+    Reminder.objects.all().delete()
+    # On T+3 the T0 and T+1 messages are out of date: only the call task is planned.
+    planner.plan(now=at(SHANGHAI, 2030, 3, 8, 10, 0))
+    assert planned(loan=loan) == [("call_task", dt.date(2030, 3, 8), "First call")]
 
 
 def test_strategy_follows_the_risk_band(db):
