@@ -33,6 +33,7 @@ from debtors.models import Channel, ContactPoint, Debtor
 from . import engine
 from . import snapshot as snapshots
 from .models import ContactAttempt, ContactDecision, ContactPermit, ContactPolicy
+from .prepared import Statement
 from .reasons import Reason
 from .rules import ChannelRules
 from .selectors import NoPolicy, policy_version
@@ -264,15 +265,33 @@ def _actor_fields(actor) -> tuple[str, int | None]:
     return actor_label(actor), actor.pk
 
 
-_INSERT_SQL: str | None = None
+_INSERT: Statement | None = None
+_INSERT_TYPES = {
+    "at": "timestamptz",
+    "label": "text",
+    "user": "bigint",
+    "debtor": "bigint",
+    "channel": "text",
+    "loan": "bigint",
+    "point": "bigint",
+    "allowed": "boolean",
+    "reasons": "text",
+    "next": "timestamptz",
+    "zones": "text",
+    "policy": "bigint",
+    "slug": "text",
+    "version": "integer",
+    "token_hash": "text",
+    "expires": "timestamptz",
+}
 
 
-def _insert_sql() -> str:
+def _insert_statement() -> Statement:
     """Decision, pending attempt and permit in one statement (the last two only if allowed)."""
-    global _INSERT_SQL
-    if _INSERT_SQL is None:
+    global _INSERT
+    if _INSERT is None:
         # Table names come from the models; every value is a query parameter.
-        _INSERT_SQL = f"""
+        sql = f"""
 WITH decision AS (
     INSERT INTO {ContactDecision._meta.db_table}
         (decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id, contact_point_id,
@@ -299,7 +318,8 @@ WITH decision AS (
 )
 SELECT decision.id, (SELECT id FROM attempt), (SELECT id FROM permit) FROM decision
 """  # noqa: S608
-    return _INSERT_SQL
+        _INSERT = Statement("compliance_decide", sql, _INSERT_TYPES)
+    return _INSERT
 
 
 def _record(
@@ -319,8 +339,8 @@ def _record(
     """Write the decision (and, when allowed, the attempt and permit); return their ids."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(
-                _insert_sql(),
+            _insert_statement().execute(
+                cursor,
                 {
                     "at": at,
                     "label": label,

@@ -26,6 +26,7 @@ from debtors.models import ChannelConsent, ContactPoint, Debtor
 
 from .engine import Fact, InconvenientTime
 from .models import ContactAttempt, ContactPolicy, DebtorContactPreference
+from .prepared import Statement
 
 DEFAULT_LOOKBACK = dt.timedelta(days=9)
 ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US'  # to_char() format of a UTC timestamp
@@ -177,21 +178,39 @@ SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.decease
 
 
 _SQL_CACHE: dict[bool, str] = {}
+_STATEMENTS: dict[str, Statement] = {}
+
+
+def _statement(name: str) -> Statement:
+    """The hot-path statements, prepared once per database session."""
+    found = _STATEMENTS.get(name)
+    if found is None:
+        if name == "snapshot":
+            found = Statement(
+                "compliance_snapshot",
+                _sql().replace("{exclude}", ""),
+                {"debtor": "bigint", "channel": "text", "point": "bigint", "since": "timestamptz"},
+            )
+        else:
+            found = Statement(
+                "compliance_lock_debtor",
+                f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %(debtor)s FOR UPDATE",  # noqa: S608
+                {"debtor": "bigint"},
+            )
+        _STATEMENTS[name] = found
+    return found
 
 
 def lock_debtor(debtor_id: int) -> bool:
     """Lock the debtor's row until the end of the transaction; False when there is none."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_LOCK_SQL, [debtor_id])
+            _statement("lock").execute(cursor, {"debtor": debtor_id})
             return cursor.fetchone() is not None
     return (
         Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
         is not None
     )
-
-
-_LOCK_SQL = f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %s FOR UPDATE"  # noqa: S608
 
 
 def _parse_json(value):
@@ -207,25 +226,23 @@ def _utc(text: str | None) -> dt.datetime | None:
 def load_with_sql(
     *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
 ) -> Snapshot:
-    key = exclude_attempt_id is not None
-    sql = _SQL_CACHE.get(key)
-    if sql is None:
-        # Without an attempt to leave out, the history comes from the index alone.
-        exclude = "AND a.id <> %(exclude)s" if exclude_attempt_id is not None else ""
-        sql = _sql().replace("{exclude}", exclude)
-        _SQL_CACHE[key] = sql
     since = at - lookback
+    values = {
+        "debtor": debtor_id,
+        "channel": channel,
+        "point": contact_point_id,
+        "since": since,
+        "exclude": exclude_attempt_id,
+    }
     with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "debtor": debtor_id,
-                "channel": channel,
-                "point": contact_point_id,
-                "since": since,
-                "exclude": exclude_attempt_id,
-            },
-        )
+        if exclude_attempt_id is None:
+            # The gate's path: prepared, and the history comes from the index alone.
+            _statement("snapshot").execute(cursor, values)
+        else:
+            sql = _SQL_CACHE.get(True)
+            if sql is None:
+                sql = _SQL_CACHE[True] = _sql().replace("{exclude}", "AND a.id <> %(exclude)s")
+            cursor.execute(sql, values)
         row = cursor.fetchone()
     if row is None:
         raise Debtor.DoesNotExist(f"Debtor {debtor_id} does not exist.")

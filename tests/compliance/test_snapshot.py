@@ -148,3 +148,32 @@ def test_history_index_covers_what_the_gate_reads(db):
         )
         (definition,) = cursor.fetchone()
     assert "INCLUDE (direction, outcome, loan_id, contact_point_id)" in definition
+
+
+def test_the_hot_path_is_prepared_once_per_session(us_debtor, us_loan, settings):
+    from django.db import connection
+
+    for minute in (0, 1):
+        gate.request(
+            debtor=us_debtor,
+            channel="call",
+            loan=us_loan,
+            actor="tests",
+            now=local(NY, 2026, 3, 2, 10, minute),
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'compliance_%%'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"compliance_lock_debtor", "compliance_snapshot", "compliance_decide"}
+    settings.COMPLIANCE_PREPARED_STATEMENTS = False
+    permit = gate.request(
+        debtor=us_debtor,
+        channel="call",
+        loan=us_loan,
+        actor="tests",
+        now=local(NY, 2026, 3, 2, 10, 2),
+    )
+    assert ContactAttempt.objects.filter(pk=permit.attempt_id, outcome="pending").exists()
+    assert gate.check(
+        debtor=us_debtor, channel="call", loan=us_loan, at=local(NY, 2026, 3, 2, 10, 3)
+    ).allowed
