@@ -11,7 +11,8 @@ The HTTP adapter speaks a small JSON protocol that most gateways offer in some f
   HMAC-SHA256 of the raw body under ``SMS_CALLBACK_SECRET`` (``verify_callback_signature``).
 
 The file backend writes one JSON file per message under ``REMINDER_OUTBOX_DIR/sms``, named
-after the idempotency key (created exclusively, so a second write of the same key is refused).
+after the idempotency key (created exclusively, so a second write of the same key is refused),
+and appends each hand-over to ``deliveries.log``.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ class FileSmsBackend(ReminderBackend):
         if delay:
             time.sleep(delay)
         key = message.metadata["idempotency_key"]
+        # Every hand-over is logged, repeats included, so a double send could not hide behind
+        # the one-file-per-key rule (the tests count these lines).
+        with (outbox_dir("sms") / "deliveries.log").open("a", encoding="utf-8") as log:
+            log.write(key + "\n")
         document = json.dumps(
             {"to": message.to, "body": message.body, "key": key, "attempt": attempt.pk},
             ensure_ascii=False,
