@@ -15,14 +15,16 @@ HEADER_END = "<!-- benchmarks -->"
 _SECTION = re.compile(r"<!-- bench:(?P<name>[\w-]+) -->\n.*?<!-- /bench:(?P=name) -->\n", re.S)
 
 
-def render_section(module, results: list[Result], *, measured_at: str, options: str) -> str:
+def render_section(
+    module, results: list[Result], *, measured_at: str, options: str, load: str = ""
+) -> str:
     lines = [
         f"<!-- bench:{module.NAME} -->",
         f"## {module.TITLE} (`{module.NAME}`)",
         "",
         module.DESCRIPTION,
         "",
-        f"Measured {measured_at} with {options}.",
+        f"Measured {measured_at} with {options}." + (f" {load}" if load else ""),
         "",
         "| Measure | Result | Target | Met | Notes |",
         "|---|---|---|---|---|",

@@ -71,8 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     for module in selected:
         print(f"Running {module.NAME}: {module.TITLE}")
         started = time.monotonic()
+        load_before = os.getloadavg()[0]
         results = module.run(ctx)
+        load_after = os.getloadavg()[0]
         print(f"  done in {time.monotonic() - started:.1f}s")
+        # Other work on the machine slows every figure: say how busy it was.
+        load = (
+            f"Load average (1 min) {load_before:.1f} at the start and {load_after:.1f} at the "
+            f"end, on {os.cpu_count()} cores."
+        )
         for r in results:
             flag = "" if r.met is None else ("  ok" if r.met else "  MISSED")
             print(
@@ -80,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             failed = failed or r.met is False
         sections[module.NAME] = report.render_section(
-            module, results, measured_at=measured_at, options=_options_text(args)
+            module, results, measured_at=measured_at, options=_options_text(args), load=load
         )
     header = report.render_header(measured_at=measured_at, machine=machine_facts(bench_url))
     report.write(args.output, header, sections, names)

@@ -33,7 +33,8 @@ COPY_THRESHOLD_LOANS = 20_000
 class SeedResult:
     method: str
     counts: dict[str, int]
-    # The COPY path generates in a forked process: its peak resident memory (KiB), else 0.
+    # The COPY path generates in forked processes: how many, and their largest peak (KiB).
+    generators: int = 0
     generator_max_rss_kib: int = 0
 
 
@@ -74,7 +75,7 @@ def seed_portfolio(
         result = seed_with_copy(
             generator, today=today, now=now, chunk_debtors=chunk_debtors or 5_000, progress=progress
         )
-        return SeedResult(COPY, result.counts, result.generator_max_rss_kib)
+        return SeedResult(COPY, result.counts, result.generators, result.generator_max_rss_kib)
     from .orm import seed_with_orm
 
     counts = seed_with_orm(

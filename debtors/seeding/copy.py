@@ -42,7 +42,7 @@ from debtors.models import (
 )
 
 from . import derive
-from .generator import DebtorRecord, PortfolioGenerator
+from .generator import DebtorRecord, PortfolioGenerator, derive_loan
 
 # Tables in foreign-key order, with the columns this writer fills.
 COLUMNS = {
@@ -194,7 +194,8 @@ class CopyResult:
     counts: dict[str, int] = field(default_factory=dict)
     first_debtor_id: int = 0
     first_loan_id: int = 0
-    # Peak resident memory of the generating process when it is a separate one (KiB).
+    # Forked generating processes, and the largest peak resident memory among them (KiB).
+    generators: int = 0
     generator_max_rss_kib: int = 0
 
 
@@ -289,6 +290,7 @@ def seed_with_copy(
         recreate = _drop_secondary_structures(cursor, tables)
         if workers > 0 and "fork" in multiprocessing.get_all_start_methods():
             chunks = _parallel_chunks(records, first, now, chunk_debtors, workers, result)
+            result.generators = workers
         else:
             chunks = _chunks(records, first, now, chunk_debtors)
         counts: dict[str, int] = {}
@@ -312,7 +314,8 @@ def seed_with_copy(
                 sequence = _sequence(cursor, model._meta.db_table)
                 cursor.execute("SELECT setval(%s, %s)", [sequence, next_ids[label] - 1])
         say(f"{time.monotonic() - started:6.1f}s deriving loan balances, status, due dates")
-        derive.refresh_loans(cursor, loan_id_from=first[Loan._meta.label], today=today)
+        corrected = derive.refresh_loans(cursor, loan_id_from=first[Loan._meta.label], today=today)
+        say(f"{time.monotonic() - started:6.1f}s {corrected} loans corrected by the SQL derivation")
         say(f"{time.monotonic() - started:6.1f}s creating cases")
         cases = derive.insert_cases(
             cursor, debtor_id_from=first[Debtor._meta.label], today=today, now=now
@@ -331,7 +334,7 @@ def seed_with_copy(
 
 def _chunks(records, first_ids, now, chunk_debtors):
     """Yield ("chunk", [text per table], debtors) per chunk, then ("done", counts, next ids)."""
-    writer = _ChunkWriter(first_ids, now)
+    writer = _ChunkWriter(first_ids, now, records.today)
     pending = 0
     for record in records:
         writer.add(record)
@@ -392,7 +395,7 @@ def _worker(generator: PortfolioGenerator, index: int, workers: int, chunk: int,
                 records = records[:debtors]
                 records[-1].loans = records[-1].loans[:last_loans]
             conn.send(("counts", number, _count_rows(records)))
-            writer = _ChunkWriter(first_ids, now)
+            writer = _ChunkWriter(first_ids, now, generator.today)
             for record in records:
                 writer.add(record)
             conn.send(("text", number, writer.take(), len(records)))
@@ -494,9 +497,10 @@ def _parallel_chunks(generator: PortfolioGenerator, first_ids, now, chunk, worke
 class _ChunkWriter:
     """Formats records as COPY text, one buffer per table, assigning ids as it goes."""
 
-    def __init__(self, first_ids: dict[str, int], now: dt.datetime) -> None:
+    def __init__(self, first_ids: dict[str, int], now: dt.datetime, today: dt.date) -> None:
         self.next = {model: first_ids[model._meta.label] for model in TABLE_ORDER}
         self.now = _ts(now)
+        self.today = today
         self.buffers = {model: io.StringIO() for model in TABLE_ORDER}
         self.counts = dict.fromkeys(TABLE_ORDER, 0)
 
@@ -518,6 +522,7 @@ class _ChunkWriter:
         ids = self
         counts = self.counts
         now = self.now
+        today = self.today
         debtor_id = ids.take_id(Debtor)
         holds = d.holds
         hold_cols = []
@@ -581,11 +586,15 @@ class _ChunkWriter:
         promise_write = self.buffers[PromiseToPay].write
         for loan in d.loans:
             loan_id = ids.take_id(Loan)
-            # Derived columns are placeholders here; derive.refresh_loans sets them.
+            # Written as the generator derives them; derive.refresh_loans then recomputes them
+            # in SQL and rewrites only the rows that differ (none, unless the two disagree).
+            derived = derive_loan(loan, today)
             loan_write(
                 f"{loan_id}\t{debtor_id}\t{loan.external_ref}\t{loan.product}\t{loan.currency}\t"
-                f"{money_text(loan.principal)}\t0\t0\t0\t0\t{loan.opened_on.isoformat()}\t"
-                f"{loan.fixed_status or 'current'}\t{loan.risk_band}\t\\N\t{_ts(loan.created_at)}\n"
+                f"{money_text(loan.principal)}\t{money_text(derived.principal_balance)}\t"
+                f"{money_text(derived.interest_balance)}\t0\t0\t{loan.opened_on.isoformat()}\t"
+                f"{derived.status}\t{loan.risk_band}\t{_day(derived.oldest_unpaid_due_date)}\t"
+                f"{_ts(loan.created_at)}\n"
             )
             counts[Loan] += 1
             inst_ids = []

@@ -14,10 +14,21 @@ from debtors.models import Debtor, Installment, Loan, PlanInstallment, PromiseTo
 
 CLOSED = "('paid', 'charged_off')"
 FIXED = "('legal', 'charged_off')"
+# A loan's status from its totals ``t`` (see generator.derive_loan).
+LOAN_STATUS = f"""CASE
+    WHEN l.status IN {FIXED} THEN l.status
+    WHEN t.outstanding = 0 THEN 'paid'
+    WHEN t.in_plan THEN 'in_plan'
+    WHEN t.oldest < %(today)s THEN 'delinquent'
+    ELSE 'current'
+END"""
 
 
 def refresh_loans(cursor, *, loan_id_from: int, today: dt.date) -> int:
     """Balances, oldest unpaid due date and status of the loans with id >= ``loan_id_from``.
+
+    Returns how many loans it changed: rows already right are not rewritten (a million-row
+    UPDATE that changes nothing would still write a new version of every row).
 
     The schedule is the active plan's installments when there is one, else the loan's own;
     outstanding is what that schedule leaves unpaid, principal first; legal and charged-off
@@ -48,15 +59,15 @@ def refresh_loans(cursor, *, loan_id_from: int, today: dt.date) -> int:
             oldest_unpaid_due_date = t.oldest,
             principal_balance = LEAST(l.principal, t.outstanding),
             interest_balance = t.outstanding - LEAST(l.principal, t.outstanding),
-            status = CASE
-                WHEN l.status IN {FIXED} THEN l.status
-                WHEN t.outstanding = 0 THEN 'paid'
-                WHEN t.in_plan THEN 'in_plan'
-                WHEN t.oldest < %(today)s THEN 'delinquent'
-                ELSE 'current'
-            END
+            status = {LOAN_STATUS}
         FROM totals t
         WHERE l.id = t.loan_id
+          AND (l.oldest_unpaid_due_date, l.principal_balance, l.interest_balance, l.status)
+              IS DISTINCT FROM (
+                t.oldest,
+                LEAST(l.principal, t.outstanding),
+                t.outstanding - LEAST(l.principal, t.outstanding),
+                {LOAN_STATUS})
     """  # noqa: S608 - table names come from our models
     cursor.execute(sql, {"first": loan_id_from, "today": today})
     return cursor.rowcount

@@ -85,5 +85,6 @@ class Command(BaseCommand):
         if verbose:
             writer = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             self.stdout.write(
-                f"peak memory: writer {writer} KiB, generator {result.generator_max_rss_kib} KiB"
+                f"peak memory: writer {writer} KiB, generators {result.generators} "
+                f"of at most {result.generator_max_rss_kib} KiB each"
             )
