@@ -18,9 +18,10 @@ import io
 import re
 from collections.abc import Callable
 
+import psycopg2
 from babel.numbers import list_currencies
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from collections_app.models import ImportIssue, ImportKind
@@ -80,6 +81,15 @@ CREATE TEMP TABLE IF NOT EXISTS import_ref_timezone (name text PRIMARY KEY);
 def v(column: str, alias: str = "s") -> str:
     """A staged cell as the value it stands for: trimmed, and NULL when empty."""
     return f"NULLIF(btrim({alias}.{column}), '')"
+
+
+MONEY_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]+)?$"
+
+
+def number(column: str) -> str:
+    """The cell as a number, NULL when it is not one (never a cast error mid-statement: the
+    planner may evaluate a cast before the filter that would have excluded the row)."""
+    return f"(CASE WHEN {v(column)} ~ '{MONEY_PATTERN}' THEN {v(column)}::numeric END)"
 
 
 def prepare_session(cursor) -> None:
@@ -154,8 +164,10 @@ def copy_rows(
         f"WITH (FORMAT csv, DELIMITER '{delimiter}', ENCODING 'UTF8')"
     )
     try:
-        cursor.copy_expert(sql, reader, size=COPY_BUFFER)
-    except DatabaseError as exc:
+        # A savepoint: a file that cannot be read must not spoil a caller's transaction.
+        with transaction.atomic():
+            cursor.copy_expert(sql, reader, size=COPY_BUFFER)
+    except (DatabaseError, psycopg2.Error) as exc:
         raise _copy_error(exc) from exc
 
 
@@ -184,7 +196,7 @@ class _ProgressReader(io.RawIOBase):
 _COPY_LINE = re.compile(r"COPY \S+, line (\d+)")
 
 
-def _copy_error(exc: DatabaseError) -> FileFormatError:
+def _copy_error(exc: Exception) -> FileFormatError:
     """PostgreSQL's reason a row could not be read at all (e.g. too many columns)."""
     text = str(exc)
     match = _COPY_LINE.search(text)
@@ -214,7 +226,7 @@ def _column_check(column, name: str) -> str | None:
     elif column.type == INSTANT:
         cases.append(f"WHEN NOT pg_temp.import_is_instant({value}) THEN 'bad_instant'")
     elif column.type == MONEY:
-        cases.append(rf"WHEN {value} !~ '^-?[0-9]{{1,15}}(\.[0-9]+)?$' THEN 'bad_amount'")
+        cases.append(f"WHEN {value} !~ '{MONEY_PATTERN}' THEN 'bad_amount'")
         cases.append(f"WHEN {value}::numeric < 0 THEN 'negative_amount'")
         if column.positive:
             cases.append(f"WHEN {value}::numeric = 0 THEN 'zero_amount'")
@@ -360,11 +372,11 @@ def _check_references(cursor, job_id: int, fmt: Format, table: str) -> None:
                   FROM {table} s
                   JOIN debtors_loan l ON l.external_ref = {v("loan_ref")}
                   LEFT JOIN debtors_installment i
-                    ON i.loan_id = l.id AND {v("sequence")} ~ '^[0-9]{{1,9}}$'
-                   AND i.sequence = {v("sequence")}::int
+                    ON i.loan_id = l.id AND i.sequence =
+                       CASE WHEN {v("sequence")} ~ '^[0-9]{{1,9}}$' THEN {v("sequence")}::int END
                  WHERE {_bad("amount_due")} AND {_bad("amount_paid")} AND {_bad("sequence")}
-                   AND COALESCE({v("amount_paid")}::numeric, i.amount_paid, 0)
-                       > {v("amount_due")}::numeric""",
+                   AND COALESCE({number("amount_paid")}, i.amount_paid, 0)
+                       > {number("amount_due")}""",
         )
 
 
@@ -384,7 +396,7 @@ def _check_places(cursor, job_id: int, fmt: Format, table: str) -> None:
             "JOIN pg_temp.import_ref_currency r ON r.code = l.currency"
         )
     for name in _money_columns(fmt):
-        amount = f"{v(name)}::numeric"
+        amount = number(name)
         _insert_issues(
             cursor,
             job_id,
