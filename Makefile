@@ -49,6 +49,8 @@ install: $(STAMP)
 demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
+	$(DEMO_ENV) $(PY) manage.py plan_reminders
+	$(DEMO_ENV) $(PY) manage.py dispatch_reminders
 	$(DEMO_ENV) $(PY) manage.py create_demo_users
 	@echo "Open http://$(DEMO_ADDR)/ and sign in with one of the users above (Ctrl-C stops it)."
 	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(DEMO_ADDR)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -47,6 +50,19 @@ def run_today(request: HttpRequest) -> HttpResponse:
             "reason_text": selectors.reason_text,
         },
     )
+
+
+@require_POST
+@login_required
+def run_dispatch(request: HttpRequest) -> HttpResponse:
+    """A dispatcher pass on demand (in-process in the demo, on a worker elsewhere)."""
+    if not is_supervisor(request.user):
+        raise PermissionDenied
+    from collections_app.tasks import dispatch_reminders
+
+    transaction.on_commit(dispatch_reminders.delay)
+    messages.success(request, _("A dispatcher pass was started."))
+    return redirect("reminders-today")
 
 
 @require_GET

@@ -114,3 +114,18 @@ def test_a_signed_delivery_report_updates_the_attempt(client, settings, db, outb
     assert forged.status_code == 403
     assert ContactAttempt.objects.get(pk=sms.contact_attempt_id).outcome == "delivered"
     assert _post_report(client, {"idempotency_key": "reminder-0", "status": "x"}).status_code == 404
+
+
+def test_supervisors_start_a_dispatcher_pass(
+    client, supervisor, collector, db, monkeypatch, django_capture_on_commit_callbacks
+):
+    from collections_app import tasks
+
+    started = []
+    monkeypatch.setattr(tasks.dispatch_reminders, "delay", lambda: started.append(1))
+    client.force_login(collector)
+    assert client.post("/reminders/dispatch/").status_code == 403
+    client.force_login(supervisor)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post("/reminders/dispatch/")
+    assert answer.status_code == 302 and started == [1]
