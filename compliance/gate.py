@@ -40,6 +40,7 @@ from .selectors import NoPolicy, policy_version
 from .zones import candidate_zones
 
 DEFAULT_PERMIT_TTL = dt.timedelta(minutes=5)
+CHANNELS = frozenset(Channel.values)
 HOLD_FLAGS = (
     ("deceased", Reason.DECEASED),
     ("bankruptcy", Reason.BANKRUPTCY_HOLD),
@@ -103,7 +104,7 @@ def hash_token(token: str) -> str:
 
 
 def _validate(debtor, channel: str, loan, contact_point) -> None:
-    if channel not in Channel.values:
+    if channel not in CHANNELS:
         raise GateInputError(_("Unknown channel %(channel)s.") % {"channel": channel})
     if loan is not None and loan.debtor_id != debtor.pk:
         raise GateInputError(_("Loan %(loan)s is not the debtor's.") % {"loan": loan.pk})

@@ -68,10 +68,11 @@ class Statement:
         self._prepare = f"PREPARE {self.name} ({signature}) AS {body}"
 
     def execute(self, cursor, values: dict) -> None:
+        """Execute with ``cursor`` (a cursor of the default connection)."""
         if not enabled():
             cursor.execute(self.sql, values)
             return
-        raw = connection.connection
+        raw = cursor.connection
         key = (id(raw), raw.get_backend_pid(), self.name)
         if key not in _PREPARED:
             cursor.execute(self._prepare)
