@@ -10,10 +10,13 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from compliance import engine
@@ -353,11 +356,8 @@ def timeline(debtor: Debtor, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEnt
             TimelineEntry(
                 at=a.occurred_at,
                 kind="attempt",
-                title=_("%(channel)s %(direction)s")
-                % {
-                    "channel": a.get_channel_display(),
-                    "direction": a.get_direction_display().lower(),
-                },
+                title=_("%(direction)s: %(channel)s")
+                % {"direction": a.get_direction_display(), "channel": a.get_channel_display()},
                 detail=detail,
                 actor=a.actor_label,
                 tone="bad" if a.breach else ("good" if a.outcome == "conversation" else ""),
@@ -482,13 +482,17 @@ def _field_label(model, name: str) -> str:
         return name
 
 
-def _display(model, name: str, value: Any) -> str:
+def _display(model, name: str, value: Any, users: dict | None = None) -> str:
     if value is None or value == "":
         return "—"
-    try:
-        f = model._meta.get_field(name)
-    except Exception:  # noqa: BLE001
+    f = next((f for f in model._meta.concrete_fields if f.attname == name), None)
+    if f is None:
         return str(value)
+    if users is not None and f.is_relation and f.related_model is get_user_model():
+        return users.get(value, str(value))
+    if isinstance(value, Decimal):
+        # Amounts are stored with four places; show two unless more are used.
+        return f"{value.quantize(Decimal('0.01')) if value == value.quantize(Decimal('0.01')) else value.normalize():f}"
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):
@@ -508,6 +512,7 @@ class Change:
     action: str  # created, changed, deleted
     object_label: str
     diffs: list[tuple[str, str, str]]
+    created: bool = False
 
 
 def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
@@ -520,6 +525,18 @@ def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
         for f in model._meta.concrete_fields
         if f.attname not in SKIPPED_FIELDS and f.name not in SKIPPED_FIELDS
     ]
+    labels = {f.attname: str(f.verbose_name) for f in model._meta.concrete_fields}
+    user_fields = [
+        f.attname
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model is get_user_model() and f.attname in names
+    ]
+    user_ids = {getattr(r, n) for r in rows for n in user_fields} - {None}
+    users = (
+        dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+        if user_ids
+        else {}
+    )
     previous: dict[int, Any] = {}
     changes = []
     for index, row in enumerate(rows):
@@ -531,9 +548,9 @@ def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
             action = _("created")
             diffs = [
                 (
-                    _field_label(model, n.removesuffix("_id")),
+                    labels[n],
                     "",
-                    _display(model, n, getattr(row, n)),
+                    _display(model, n, getattr(row, n), users),
                 )
                 for n in names
                 if getattr(row, n) not in (None, "", False)
@@ -547,8 +564,10 @@ def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
                 for n in names:
                     old, new = getattr(prev, n), getattr(row, n)
                     if old != new:
-                        label = _field_label(model, n.removesuffix("_id"))
-                        diffs.append((label, _display(model, n, old), _display(model, n, new)))
+                        label = labels[n]
+                        diffs.append(
+                            (label, _display(model, n, old, users), _display(model, n, new, users))
+                        )
             if not diffs and prev is not None:
                 continue
         changes.append(
@@ -556,8 +575,9 @@ def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
                 at=row.history_date,
                 actor=row.actor_label or "",
                 action=action,
-                object_label=f"{model._meta.verbose_name} #{row.id}",
+                object_label=f"{capfirst(model._meta.verbose_name)} #{row.id}",
                 diffs=diffs,
+                created=row.history_type == "+",
             )
         )
     changes.reverse()
@@ -581,7 +601,8 @@ def _history_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
                     kind="change",
                     title=f"{change.object_label} {change.action}",
                     actor=change.actor,
-                    changes=change.diffs,
+                    # A creation is summed up by its title; the audit page has every field.
+                    changes=[] if change.created else change.diffs,
                 )
             )
     return out

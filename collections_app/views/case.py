@@ -81,11 +81,17 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
     if pending and "outcome_form" not in overrides:
         forms["outcome_form"] = OutcomeForm(initial={"attempt": pending[0].pk})
     contact_points = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
+    loans = selectors.case_loans(debtor)
+    totals: dict[str, object] = {}
+    for loan in loans:
+        if not loan.is_closed:
+            totals[loan.currency] = totals.get(loan.currency, 0) + loan.outstanding
     context = {
         "case": case,
         "debtor": debtor,
         "contact_points": contact_points,
-        "loans": selectors.case_loans(debtor),
+        "loans": loans,
+        "totals": sorted(totals.items()),
         "callbacks": selectors.open_callbacks(debtor),
         "pending_calls": pending,
         "timeline": selectors.timeline(debtor),

@@ -1,0 +1,231 @@
+"""The daily journeys in a real browser, in English and in Simplified Chinese.
+
+A collector opens the next case, is refused a call at night with the reason and the times
+shown, places a call in the daytime and logs its outcome, records a promise and sets up a plan
+with a discount; a supervisor sees those changes in the audit history and approves the
+discount; an admin changes a policy and the simulator reflects it.
+
+The server's clock is moved with time_machine (the live server runs in this process). The
+instants are taken close to the real date, so the browser keeps the session cookie.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.utils import translation
+
+from collections_app.roles import ADMIN, COLLECTOR, SUPERVISOR
+from compliance.models import ContactPolicy
+from debtors.models import RepaymentPlan
+from tests.factories import make_case, make_contact_point, make_debtor, make_loan
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+PASSWORD = "test-pass-123"
+
+
+def _instants():
+    today = dt.datetime.now(SHANGHAI).date()
+    night = dt.datetime.combine(today, dt.time(23, 30), SHANGHAI)
+    day = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(10, 0), SHANGHAI)
+    return night, day
+
+
+def _t(language: str, text: str) -> str:
+    with translation.override(language):
+        return translation.gettext(text)
+
+
+@pytest.fixture
+def people(django_user_model):
+    from django.contrib.auth.models import Group
+
+    made = {}
+    for name, role in (("alice", COLLECTOR), ("sam", SUPERVISOR), ("ada", ADMIN)):
+        user = django_user_model.objects.create_user(username=name, password=PASSWORD)
+        user.groups.add(Group.objects.get(name=role))
+        made[name] = user
+    return made
+
+
+@pytest.fixture
+def case(people):
+    debtor = make_debtor(full_name="Wang Fang", country="CN", timezone="Asia/Shanghai")
+    make_contact_point(debtor, value="+8613800138000", is_primary=True)
+    make_loan(debtor, currency="CNY")
+    return make_case(debtor, people["alice"], priority=100)
+
+
+def log_in(page, username: str, language: str):
+    page.goto("/accounts/login/")
+    if language != "en":
+        page.select_option("#language-select", language)
+        page.wait_for_load_state()
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def log_out(page):
+    page.locator("header form[action$='/logout/'] button").click()
+    page.wait_for_load_state()
+
+
+def open_panel(page, panel: str):
+    details = page.locator(f"#{panel}")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    return details
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_collector_supervisor_and_admin_journey(browser_page, shots, case, people, language):
+    page = browser_page
+    t = lambda text: _t(language, text)  # noqa: E731
+    night, day = _instants()
+    debtor = case.debtor
+    loan = debtor.loans.get()
+
+    # --- The collector -----------------------------------------------------------------
+    with time_machine.travel(night, tick=True):
+        log_in(page, "alice", language)
+        assert t("Work queue") in page.inner_text("h1")
+        shots(page, "queue")
+        page.click("#next-case")
+        page.wait_for_load_state()
+        assert debtor.full_name in page.inner_text("h1")
+        shots(page, "case")
+
+        open_panel(page, "panel-call")
+        page.click("#place-call")
+        page.wait_for_load_state()
+        blocked = page.locator("#blocked")
+        assert t("Outside the contact hours") in blocked.inner_text()
+        # Allowed again at 08:00 in Shanghai; the collector's zone (UTC) shows 00:00.
+        assert "8:00" in blocked.locator(".when-debtor").inner_text()
+        viewer_time = blocked.locator(".when-viewer").inner_text()
+        assert "12:00" in viewer_time or "0:00" in viewer_time
+        shots(page, "call-refused")
+
+    with time_machine.travel(day, tick=True):
+        page.goto(f"/cases/{case.pk}/")
+        open_panel(page, "panel-call")
+        page.click("#place-call")
+        page.wait_for_load_state()
+        assert t("The gate allowed the call.").split(".")[0] in page.inner_text(".messages")
+        outcome = open_panel(page, "outcome")
+        outcome.locator("select[name=code]").select_option(label=t("Promise to pay"))
+        outcome.locator("textarea[name=note]").fill("Will pay on Friday")
+        page.click("#log-outcome")
+        page.wait_for_load_state()
+        assert "Will pay on Friday" in page.inner_text("#timeline")
+        shots(page, "outcome-logged")
+
+        promise = open_panel(page, "panel-promise")
+        promise.locator("input[name=amount]").fill("100.00")
+        promise.locator("input[name=promised_date]").fill(
+            (day.date() + dt.timedelta(days=5)).isoformat()
+        )
+        page.click("#save-promise")
+        page.wait_for_load_state()
+        assert t("Promise to pay recorded.") in page.inner_text(".messages")
+
+        plan = open_panel(page, "panel-plan")
+        plan.locator("input[name=count]").fill("2")
+        plan.locator("select[name=frequency]").select_option("monthly")
+        plan.locator("input[name=first_date]").fill((day.date() + dt.timedelta(days=7)).isoformat())
+        plan.locator("input[name=discount_amount]").fill("50")
+        plan.locator("input[name=discount_reason]").fill("Medical bills")
+        plan.get_by_role("button", name=t("Calculate")).click()
+        page.wait_for_selector("#plan-preview table")
+        assert "¥" in page.inner_text("#plan-preview") or "CN¥" in page.inner_text("#plan-preview")
+        shots(page, "plan-calculator")
+        page.click("#save-plan")
+        page.wait_for_load_state()
+        assert t(
+            "Plan proposed; the discount waits for a supervisor's approval."
+        ) in page.inner_text(".messages")
+        shots(page, "plan-proposed")
+        log_out(page)
+
+        # --- The supervisor ------------------------------------------------------------
+        log_in(page, "sam", language)
+        page.goto(f"/audit/debtors/{debtor.pk}/")
+        audit = page.inner_text("#audit-table")
+        assert "alice" in audit
+        assert "Medical bills" in audit
+        assert "100" in audit  # the promise's amount
+        shots(page, "audit-history")
+        page.goto("/approvals/")
+        assert "Medical bills" in page.inner_text("#approvals")
+        shots(page, "approvals")
+        page.locator("#approvals").get_by_role("button", name=t("Approve")).click()
+        page.wait_for_load_state()
+        assert t("Discount approved; the plan is active.") in page.inner_text(".messages")
+        assert RepaymentPlan.objects.get(loan=loan).status == RepaymentPlan.Status.ACTIVE
+        assert RepaymentPlan.objects.get(loan=loan).discount_amount == Decimal("50")
+        page.goto("/dashboards/")
+        page.wait_for_selector("#chart-recovery")
+        shots(page, "dashboards")
+        log_out(page)
+
+        # --- The admin -----------------------------------------------------------------
+        log_in(page, "ada", language)
+        simulate = {
+            "debtor": debtor.external_ref,
+            "channel": "call",
+            "at": day.strftime("%Y-%m-%dT%H:%M"),
+            "zone": "Asia/Shanghai",
+        }
+        query = "&".join(f"{k}={v}" for k, v in simulate.items())
+        page.goto(f"/manage/simulator/?{query}")
+        assert t("Allowed") in page.inner_text("#simulator-result")
+        shots(page, "simulator-before")
+
+        page.goto("/manage/policies/")
+        policy = ContactPolicy.objects.get(slug="cn-gbt-45251", is_current=True)
+        page.get_by_role("link", name=policy.name).click()
+        page.wait_for_load_state()
+        rules = json.loads(page.input_value("textarea[name=rules]"))
+        rules["call"]["hours"] = [
+            {"days": ["mon", "tue", "wed", "thu", "fri"], "from": "11:00", "to": "12:00"}
+        ]
+        page.fill("textarea[name=rules]", json.dumps(rules, indent=2))
+        shots(page, "policy-edit")
+        page.click("#save-policy")
+        page.wait_for_load_state()
+        assert (
+            ContactPolicy.objects.get(slug=policy.slug, is_current=True).version
+            == policy.version + 1
+        )
+
+        page.goto(f"/manage/simulator/?{query}")
+        result = page.inner_text("#simulator-result")
+        assert t("Blocked") in result
+        assert t("Outside the contact hours") in result
+        assert f"v{policy.version + 1}" in result
+        shots(page, "simulator-after")
+
+
+def test_layout_holds_on_a_phone_screen(chromium, live_server, shots, case, people):
+    context = chromium.new_context(base_url=live_server.url, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        log_in(page, "alice", "en")
+        page.goto(f"/cases/{case.pk}/")
+        shots(page, "case-on-phone")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 400, f"the case page scrolls sideways on a phone ({width}px)"
+    finally:
+        context.close()
