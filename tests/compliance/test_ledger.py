@@ -118,3 +118,32 @@ def test_a_deleted_row_is_found(us_debtor):
     result = ledger.verify()
     assert not result.ok and result.broken_id == rows[2].pk
     assert "missing" in result.problem
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_sealers_at_once_make_one_chain():
+    import threading
+
+    from django.db import connection as default_connection
+
+    from tests.factories import make_contact_point, make_debtor
+
+    debtor = make_debtor(country="US", timezone="America/New_York")
+    make_contact_point(debtor, value="+12125550123")
+    _decisions(debtor, 30)
+    results = []
+
+    def sealer():
+        try:
+            results.append(ledger.seal(batch_size=3))
+        finally:
+            default_connection.close()
+
+    threads = [threading.Thread(target=sealer) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(results) + ledger.seal() == 30
+    verified = ledger.verify()
+    assert verified.ok and verified.checked == 30 and verified.unsealed == 0
