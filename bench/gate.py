@@ -145,7 +145,13 @@ def seed(debtors: int, attempts: int) -> dict:
     existing = Debtor.objects.filter(external_ref__startswith=PREFIX).count()
     have_attempts = ContactAttempt.objects.filter(actor_label="system: bench-seed").count()
     if existing == debtors and have_attempts == attempts:
-        _log(f"reusing {existing} debtors and {have_attempts} attempts")
+        # Permits of an earlier run would count against this one: they go (the ledger's
+        # decisions stay, as they must).
+        from compliance.models import ContactPermit
+
+        ContactPermit.objects.filter(attempt__actor_label="system: bench").delete()
+        removed, _ = ContactAttempt.objects.filter(actor_label="system: bench").delete()
+        _log(f"reusing {existing} debtors and {have_attempts} attempts ({removed} removed)")
         return {"seeded": False, "seconds": 0.0}
     if existing:
         raise RuntimeError(
