@@ -213,8 +213,8 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
     if fmt.kind == ImportKind.DEBTORS:
         gained = _apply_debtor_extras(cursor, table, actor=actor, now=now, reason=reason)
     elif fmt.kind == ImportKind.LOANS:
+        # New loans got their status on insert; they have no installments yet.
         loans_refresh_derived(cursor, "pg_temp.import_changed", today=timezone.localdate(now))
-        loans_refresh_derived(cursor, "pg_temp.import_created", today=timezone.localdate(now))
     elif fmt.kind == ImportKind.INSTALLMENTS:
         cursor.execute("DROP TABLE IF EXISTS pg_temp.import_loans")
         cursor.execute(
