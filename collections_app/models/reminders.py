@@ -230,8 +230,19 @@ class Reminder(models.Model):
         ReminderStatus.UNKNOWN,
     )
 
+    # The planner inserts rows by the hundred thousand, so this table carries only what its
+    # queries need. Foreign-key indexes: loans and debtors are reached through the composite
+    # indexes below, stages and attempts never through this table. Foreign-key constraints:
+    # none in the database (``db_constraint=False``). The planner takes every id from a join
+    # of existing rows in the same statement, and deletions go through Django, which applies
+    # CASCADE and PROTECT itself; the per-row checks would cost three times the insert.
     loan = models.ForeignKey(
-        Loan, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("loan")
+        Loan,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("loan"),
+        db_index=False,
+        db_constraint=False,
     )
     installment = models.ForeignKey(
         Installment,
@@ -240,6 +251,7 @@ class Reminder(models.Model):
         blank=True,
         related_name="reminders",
         verbose_name=_("installment"),
+        db_constraint=False,
     )
     plan_installment = models.ForeignKey(
         PlanInstallment,
@@ -248,12 +260,23 @@ class Reminder(models.Model):
         blank=True,
         related_name="reminders",
         verbose_name=_("plan installment"),
+        db_constraint=False,
     )
     stage = models.ForeignKey(
-        ReminderStage, on_delete=models.PROTECT, related_name="reminders", verbose_name=_("stage")
+        ReminderStage,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+        verbose_name=_("stage"),
+        db_index=False,
+        db_constraint=False,
     )
     debtor = models.ForeignKey(
-        Debtor, on_delete=models.CASCADE, related_name="reminders", verbose_name=_("debtor")
+        Debtor,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("debtor"),
+        db_index=False,
+        db_constraint=False,
     )
     channel = models.CharField(_("channel"), max_length=16, choices=StageChannel.choices)
     due_date = models.DateField(_("installment due date"))
@@ -280,6 +303,8 @@ class Reminder(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("contact attempt"),
+        db_index=False,
+        db_constraint=False,
     )
     provider_ref = models.CharField(_("provider reference"), max_length=200, blank=True)
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)

@@ -1,15 +1,25 @@
 """The planner: turns what is due into reminder rows, set-based, idempotent.
 
-For every active stage and every day of the planning window (``REMINDER_CATCH_UP_DAYS`` back,
-so a missed run loses nothing, to one day ahead, so the earliest time zones are served on their
-own day), one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` adds a row for each open
-installment whose due date plus the stage's offset is that day, on a loan that follows the
-stage's strategy and meets its conditions. The unique keys (loan, installment, stage) and
-(loan, plan installment, stage) make a second run, or two concurrent runs, add nothing.
+What is due is a small table computed in Python from the stages: one row per (stage, risk
+band that follows its strategy, scheduled day), with the due date that lands on that day
+(due date + offset = scheduled day). The planning window reaches ``REMINDER_CATCH_UP_DAYS``
+back (a missed run loses nothing, unless the next stage has begun) and one day ahead (the
+earliest time zones start their day first). One statement per path, loan installments and
+the installments of active repayment plans, joins that table to the open installments and
+their loans::
 
-The statement is the same on PostgreSQL and SQLite (both accept ``ON CONFLICT DO NOTHING``
-without a conflict target); every value that varies is a parameter, dates included, so no
-date arithmetic in SQL is needed.
+    INSERT INTO reminder (...)
+    WITH due(stage, channel, band, due_date, day, not_before, min, max) AS (VALUES ...)
+    SELECT ... FROM due JOIN installment i ON i.due_date = due.due_date
+                        JOIN loan l ON l.id = i.loan_id AND l.risk_band = due.band
+    WHERE <open installment, open loan, balance within the stage's range>
+    ON CONFLICT DO NOTHING
+
+The unique keys (loan, installment, stage) and (loan, plan installment, stage) make a second
+run, or two concurrent runs, add nothing. The statement is the same on PostgreSQL and SQLite
+(both take a CTE with column names and ``ON CONFLICT DO NOTHING`` without a conflict target);
+every value is a parameter, dates included, so no date arithmetic happens in SQL. A stage
+limited to some products is planned by a statement of its own with that extra condition.
 
 Payments are reconciled before each run (promises and plans are settled from what was
 received), and the dispatcher checks again just before sending: a paid installment, a paid
@@ -20,10 +30,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count
 from django.utils import timezone
 
 from collections_app.models import Reminder, ReminderRun, ReminderStage, ReminderStrategy
@@ -32,97 +42,24 @@ from debtors.services import plans_review, promises_resolve
 
 # The earliest local midnight of a day anywhere (UTC+14): rows never become due before it.
 EARLIEST_OFFSET = dt.timedelta(hours=14)
+ALL_BANDS = tuple(Loan.RiskBand.values)
 
 
 def catch_up_days() -> int:
     return int(getattr(settings, "REMINDER_CATCH_UP_DAYS", 3))
 
 
-@dataclass(frozen=True)
-class StrategyFilter:
-    """SQL condition (and its parameters) selecting the loans that follow a strategy."""
-
-    sql: str
-    params: list
-
-
-def strategy_filters() -> dict[int, StrategyFilter]:
+def strategy_bands() -> dict[int, list[str]]:
+    """The risk bands that follow each active strategy (the default takes the unclaimed)."""
     strategies = list(ReminderStrategy.objects.filter(is_active=True))
-    claimed = sorted({band for s in strategies for band in (s.risk_bands or [])})
-    filters = {}
+    claimed = {band for s in strategies for band in (s.risk_bands or [])}
+    bands = {}
     for strategy in strategies:
-        parts, params = [], []
-        bands = list(strategy.risk_bands or [])
-        if bands:
-            parts.append("l.risk_band IN (" + ", ".join(["%s"] * len(bands)) + ")")
-            params += bands
+        own = [b for b in ALL_BANDS if b in (strategy.risk_bands or [])]
         if strategy.is_default:
-            if claimed:
-                parts.append("l.risk_band NOT IN (" + ", ".join(["%s"] * len(claimed)) + ")")
-                params += claimed
-            else:
-                parts.append("1 = 1")
-        if parts:
-            filters[strategy.pk] = StrategyFilter("(" + " OR ".join(parts) + ")", params)
-    return filters
-
-
-def _stage_conditions(stage: ReminderStage) -> tuple[str, list]:
-    ops = connection.ops
-    parts, params = [], []
-    if stage.risk_bands:
-        parts.append("l.risk_band IN (" + ", ".join(["%s"] * len(stage.risk_bands)) + ")")
-        params += list(stage.risk_bands)
-    if stage.products:
-        parts.append("l.product IN (" + ", ".join(["%s"] * len(stage.products)) + ")")
-        params += list(stage.products)
-    balance = "(l.principal_balance + l.interest_balance + l.fees_balance)"
-    if stage.min_balance is not None:
-        parts.append(f"{balance} >= %s")
-        params.append(ops.adapt_decimalfield_value(stage.min_balance, 19, 4))
-    if stage.max_balance is not None:
-        parts.append(f"{balance} <= %s")
-        params.append(ops.adapt_decimalfield_value(stage.max_balance, 19, 4))
-    return "".join(f" AND {p}" for p in parts), params
-
-
-def _insert_sql(*, from_plan: bool, days: int, where_extra: str) -> str:
-    """One statement for a stage: ``days`` (due date -> scheduled day, not before) pairs."""
-    reminder = Reminder._meta.db_table
-    loan = Loan._meta.db_table
-    plan = RepaymentPlan._meta.db_table
-    columns = (
-        "loan_id, installment_id, plan_installment_id, stage_id, debtor_id, channel, due_date, "
-        "scheduled_for, not_before, status, reason, tries, last_error, provider_ref, created_at"
-    )
-    closed = ", ".join(f"'{s}'" for s in Loan.CLOSED_STATUSES)
-    if from_plan:
-        source = (
-            f"FROM {PlanInstallment._meta.db_table} i "
-            f"JOIN {plan} p ON p.id = i.plan_id AND p.status = 'active' "
-            f"JOIN {loan} l ON l.id = p.loan_id"
-        )
-        ids = "NULL, i.id"
-        plan_rule = ""
-    else:
-        source = f"FROM {Installment._meta.db_table} i JOIN {loan} l ON l.id = i.loan_id"
-        ids = "i.id, NULL"
-        plan_rule = (
-            f" AND NOT EXISTS (SELECT 1 FROM {plan} p "  # noqa: S608 - table name from the model
-            "WHERE p.loan_id = l.id AND p.status = 'active')"
-        )
-    # The scheduled day and the earliest send time follow from the due date: a CASE with
-    # parameters, so no date arithmetic (which differs between databases) is needed.
-    case = "CASE i.due_date " + " ".join(["WHEN %s THEN %s"] * days) + " END"
-    listed = ", ".join(["%s"] * days)
-    return (
-        f"INSERT INTO {reminder} ({columns}) "
-        f"SELECT l.id, {ids}, %s, l.debtor_id, %s, i.due_date, {case}, {case}, 'planned', '', 0, "
-        f"'', '', %s {source} "
-        f"WHERE i.due_date IN ({listed}) AND i.amount_paid < i.amount_due "
-        f"AND l.status NOT IN ({closed}){plan_rule}{where_extra} "
-        "ON CONFLICT DO NOTHING"
-    )  # noqa: S608 - table names come from models, values are parameters
+            own += [b for b in ALL_BANDS if b not in claimed]
+        bands[strategy.pk] = own
+    return bands
 
 
 def stage_gaps(stages: list[ReminderStage]) -> dict[int, int | None]:
@@ -148,6 +85,96 @@ def planning_days(today: dt.date, gap: int | None) -> list[dt.date]:
     return [today + dt.timedelta(days=n) for n in range(-back, 2)]
 
 
+def _due_rows(stage, bands, days, now) -> list[list]:
+    ops = connection.ops
+    if stage.risk_bands:
+        bands = [b for b in bands if b in stage.risk_bands]
+    rows = []
+    for day in days:
+        due = ops.adapt_datefield_value(day - dt.timedelta(days=stage.offset_days))
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) - EARLIEST_OFFSET
+        not_before = ops.adapt_datetimefield_value(max(now, start))
+        for band in bands:
+            rows.append(
+                [
+                    stage.pk,
+                    stage.channel,
+                    band,
+                    due,
+                    ops.adapt_datefield_value(day),
+                    not_before,
+                    ops.adapt_decimalfield_value(stage.min_balance, 19, 4),
+                    ops.adapt_decimalfield_value(stage.max_balance, 19, 4),
+                ]
+            )
+    return rows
+
+
+def _insert_sql(*, from_plan: bool, rows: int, products: int = 0) -> str:
+    reminder = Reminder._meta.db_table
+    loan = Loan._meta.db_table
+    plan = RepaymentPlan._meta.db_table
+    columns = (
+        "loan_id, installment_id, plan_installment_id, stage_id, debtor_id, channel, due_date, "
+        "scheduled_for, not_before, status, reason, tries, last_error, provider_ref, created_at"
+    )
+    closed = ", ".join(f"'{s}'" for s in Loan.CLOSED_STATUSES)
+    # The open installments due on the listed dates are found first (index on due_date),
+    # then their loans by primary key. On PostgreSQL ``OFFSET 0`` keeps that order: without
+    # it the planner may pair every loan with every listed row first.
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    if from_plan:
+        items = (
+            f"SELECT due.*, i.id AS item_id, p.loan_id AS loan_id FROM due "  # noqa: S608
+            f"JOIN {PlanInstallment._meta.db_table} i ON i.due_date = due.due_date "
+            f"JOIN {plan} p ON p.id = i.plan_id AND p.status = 'active' "
+            f"WHERE i.amount_paid < i.amount_due{fence}"
+        )
+        ids = "NULL, i.item_id"
+        plan_rule = ""
+    else:
+        items = (
+            f"SELECT due.*, i.id AS item_id, i.loan_id AS loan_id FROM due "  # noqa: S608
+            f"JOIN {Installment._meta.db_table} i ON i.due_date = due.due_date "
+            f"WHERE i.amount_paid < i.amount_due{fence}"
+        )
+        ids = "i.item_id, NULL"
+        plan_rule = (
+            f" AND NOT EXISTS (SELECT 1 FROM {plan} p "  # noqa: S608 - table name from the model
+            "WHERE p.loan_id = l.id AND p.status = 'active')"
+        )
+    source = f"({items}) i JOIN {loan} l ON l.id = i.loan_id"
+    row = "(%s, %s, %s, %s, %s, %s, CAST(%s AS NUMERIC), CAST(%s AS NUMERIC))"
+    values = ", ".join([row] * rows)
+    balance = "(l.principal_balance + l.interest_balance + l.fees_balance)"
+    product_rule = " AND l.product IN (" + ", ".join(["%s"] * products) + ")" if products else ""
+    return (
+        f"INSERT INTO {reminder} ({columns}) "  # noqa: S608 - names from models, values are parameters
+        "WITH due(stage_id, channel, band, due_date, day, not_before, min_balance, max_balance) "
+        f"AS (VALUES {values}) "
+        f"SELECT l.id, {ids}, i.stage_id, l.debtor_id, i.channel, i.due_date, i.day, "
+        f"i.not_before, 'planned', '', 0, '', '', %s FROM {source} "
+        f"WHERE l.risk_band = i.band AND l.status NOT IN ({closed}){plan_rule} "
+        f"AND (i.min_balance IS NULL OR {balance} >= i.min_balance) "
+        f"AND (i.max_balance IS NULL OR {balance} <= i.max_balance){product_rule} "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
+def _insert(*, from_plan: bool, rows: list[list], created_at, products=()) -> Counter:
+    counts: Counter[str] = Counter()
+    if not rows:
+        return counts
+    sql = _insert_sql(from_plan=from_plan, rows=len(rows), products=len(products))
+    params = [value for row in rows for value in row] + [created_at, *products]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        added = max(cursor.rowcount, 0)
+    if added:
+        counts["planned"] += added
+    return counts
+
+
 def plan(
     *,
     now: dt.datetime | None = None,
@@ -166,44 +193,42 @@ def plan(
         promises_resolve(now=now)
         plans_review(now=now)
     today = now.astimezone(dt.UTC).date()
-    filters = strategy_filters()
+    bands = strategy_bands()
     stages = list(
         ReminderStage.objects.filter(
-            is_active=True, strategy__is_active=True, strategy_id__in=list(filters)
+            is_active=True, strategy__is_active=True, strategy_id__in=list(bands)
         ).order_by("strategy_id", "offset_days", "id")
     )
     gaps = stage_gaps(stages)
-    ops = connection.ops
-    counts: Counter[str] = Counter()
-    created_at = ops.adapt_datetimefield_value(timezone.now())
     any_plan = RepaymentPlan.objects.filter(status=RepaymentPlan.Status.ACTIVE).exists()
+    stamp = timezone.now()
+    created_at = connection.ops.adapt_datetimefield_value(stamp)
+    shared: dict[bool, list[list]] = {False: [], True: []}
+    counts: Counter[str] = Counter()
     for stage in stages:
-        strategy = filters[stage.strategy_id]
-        extra, extra_params = _stage_conditions(stage)
-        where_extra = f" AND {strategy.sql}{extra}"
-        paths = []
-        if stage.has_active_plan is not True:
-            paths.append(False)
-        if stage.has_active_plan is not False and any_plan:
-            paths.append(True)
-        scheduled, earliest, dues = [], [], []
-        days = planning_days(today, gaps[stage.pk])
-        for day in days:
-            due = ops.adapt_datefield_value(day - dt.timedelta(days=stage.offset_days))
-            start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC) - EARLIEST_OFFSET
-            scheduled += [due, ops.adapt_datefield_value(day)]
-            earliest += [due, ops.adapt_datetimefield_value(max(now, start))]
-            dues.append(due)
-        params = [stage.pk, stage.channel, *scheduled, *earliest, created_at, *dues]
+        rows = _due_rows(stage, bands[stage.strategy_id], planning_days(today, gaps[stage.pk]), now)
+        paths = [p for p in (False, True) if stage.has_active_plan in (None, p)]
         for from_plan in paths:
-            sql = _insert_sql(from_plan=from_plan, days=len(days), where_extra=where_extra)
-            with connection.cursor() as cursor:
-                cursor.execute(sql, [*params, *strategy.params, *extra_params])
-                added = max(cursor.rowcount, 0)
-            if added:
-                counts[stage.channel] += added
-    counts["planned"] = sum(v for k, v in counts.items() if k != "planned")
-    run.counts = dict(counts)
+            if from_plan and not any_plan:
+                continue
+            if stage.products:
+                counts += _insert(
+                    from_plan=from_plan, rows=rows, created_at=created_at, products=stage.products
+                )
+            else:
+                shared[from_plan] += rows
+    for from_plan, rows in shared.items():
+        counts += _insert(from_plan=from_plan, rows=rows, created_at=created_at)
+    result = {"planned": counts["planned"]}
+    if counts["planned"]:
+        # The rows of this run carry its timestamp: count them by channel.
+        result.update(
+            Reminder.objects.filter(created_at=stamp)
+            .values_list("channel")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    run.counts = result
     run.finished_at = timezone.now()
     run.save(update_fields=["counts", "finished_at"])
-    return dict(counts)
+    return result
