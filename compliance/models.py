@@ -172,15 +172,19 @@ class ContactAttempt(models.Model):
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
+        db_index=False,  # users are hardly ever deleted; inserts happen all the time
         null=True,
         blank=True,
         related_name="+",
         verbose_name=_("user"),
     )
+    # Written in the same statement as the decision it names, and decisions are never
+    # deleted: no constraint check needed on the hot path.
     decision = models.ForeignKey(
         "ContactDecision",
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
         null=True,
         blank=True,
         related_name="+",
@@ -309,11 +313,12 @@ class ContactPermit(models.Model):
     Only the SHA-256 of the token is stored; the token itself is given once to the caller.
     """
 
-    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+    token_hash = models.CharField(_("token hash"), max_length=64)
     decision = models.ForeignKey(
         ContactDecision,
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
         related_name="+",
         verbose_name=_("decision"),
     )
@@ -329,6 +334,10 @@ class ContactPermit(models.Model):
     class Meta:
         verbose_name = _("contact permit")
         verbose_name_plural = _("contact permits")
+        # A constraint rather than unique=True: one index, without a second one for LIKE.
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="permit_unique_token_hash")
+        ]
 
     def __str__(self) -> str:
         return f"permit #{self.pk} {self.channel} until {self.expires_at:%Y-%m-%d %H:%M}"
