@@ -172,7 +172,7 @@ class ContactAttempt(models.Model):
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
-        db_index=False,  # users are hardly ever deleted; inserts happen all the time
+        db_index=False,  # attempt_actor_at below starts with it
         null=True,
         blank=True,
         related_name="+",
@@ -219,6 +219,8 @@ class ContactAttempt(models.Model):
                 fields=["contact_point", "channel", "occurred_at"], name="attempt_point_channel_at"
             ),
             models.Index(fields=["debtor", "-occurred_at", "-id"], name="attempt_debtor_newest"),
+            # A collector's attempts over a period (supervisors' dashboards).
+            models.Index(fields=["actor_user", "occurred_at"], name="attempt_actor_at"),
         ]
 
     def __str__(self) -> str:
