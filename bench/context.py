@@ -41,6 +41,7 @@ class Measured:
     returncode: int
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0  # user + system, of the process and the children it waited for
 
 
 @dataclass
@@ -103,7 +104,14 @@ def run_measured(argv: list[str], *, env: dict[str, str]) -> Measured:
     for reader in readers:
         reader.join()
     seconds = time.monotonic() - started
-    return Measured(seconds, usage.ru_maxrss * 1024, process.returncode, "".join(out), "".join(err))
+    return Measured(
+        seconds,
+        usage.ru_maxrss * 1024,
+        process.returncode,
+        "".join(out),
+        "".join(err),
+        usage.ru_utime + usage.ru_stime,
+    )
 
 
 def _drain(stream, sink: list[str]) -> threading.Thread:

@@ -70,6 +70,12 @@ def run(ctx: Context) -> list[Result]:
             measured.seconds < TARGET_SECONDS,
         ),
         Result(
+            "CPU time of the seeding processes",
+            f"{measured.cpu_seconds:.0f} s",
+            note="user + system of the command and its generators; PostgreSQL's own work "
+            "is not included. Unlike wall time, it does not grow with other load.",
+        ),
+        Result(
             "Peak memory (largest process)",
             f"{measured.max_rss_bytes / MIB:.0f} MiB",
             "< 1 GiB",

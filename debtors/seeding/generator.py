@@ -377,7 +377,7 @@ class PortfolioGenerator:
         contacts: list[ContactRecord] = []
         mobile = _mobile(rng, country, landline_prefixes)
         contacts.append(self._contact(rng, "mobile", mobile, "", "", "", created_at, primary=True))
-        if flags.get("foreign_phone"):
+        if flags.get("foreign_phone", rng.random() < 0.03):
             # Lives in one country with a number from another: the zone is uncertain.
             other = "CN" if country != "CN" else "US"
             other_place = _pick(rng, names.PLACES[other])
