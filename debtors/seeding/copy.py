@@ -1,11 +1,17 @@
 """The large path: stream a generated portfolio into PostgreSQL with ``COPY FROM STDIN``.
 
-For benchmark portfolios (a million loans and more). Debtors are generated in chunks; each
-chunk is written as tab-separated text, one buffer per table, and copied in foreign-key order,
-so memory stays bounded by the chunk size whatever the total. Ids are assigned here (the
-tables are locked against other writers for the duration, and the id sequences moved past
-the new rows before commit). The derived fields (loan balances, status and oldest unpaid due
-date; the cases) are then computed set-based in SQL by ``debtors.seeding.derive``.
+For benchmark portfolios (a million loans and more). Forked workers generate debtors in
+chunks and format each chunk as tab-separated text, one buffer per table; this process copies
+the chunks in order. Memory stays bounded by a chunk or two per process, whatever the total.
+Ids are assigned here, in chunk order (the tables are locked against other writers for the
+duration, and the id sequences moved past the new rows before commit). Foreign keys, unique
+constraints and secondary indexes are dropped for the load and rebuilt once at the end, in the
+same transaction.
+
+Derived fields: loans are written with the values the generator derives, then
+``debtors.seeding.derive`` recomputes them set-based in SQL from the installments and plans
+(rewriting only the rows that differ: none, unless the two disagree), and creates the cases
+from the loans in one ``INSERT ... SELECT``.
 
 This path writes no history rows. It exists for synthetic benchmark data, where a historical
 row per row would double the write (and the time and disk) and record nothing anyone will
