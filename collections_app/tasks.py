@@ -51,3 +51,6 @@ def send_reminder(reminder_id: int, now: str | None = None) -> str:
     if not taken:
         return "skipped"
     return dispatcher.process(reminder_id, now=_instant(now))
+
+
+from collections_app.imports.tasks import run_import  # noqa: E402, F401 - registered with Celery

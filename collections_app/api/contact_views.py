@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.db import IntegrityError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -33,6 +35,10 @@ class ContactEligibilityView(ApiView):
     Writes nothing: it is the gate's dry run.
     """
 
+    @extend_schema(
+        parameters=[serializers.EligibilityQuerySerializer],
+        responses=serializers.DecisionSerializer,
+    )
     def get(self, request, debtor_id: int):
         debtor = get_debtor_for_user(request.user, debtor_id)
         query = serializers.EligibilityQuerySerializer(
@@ -54,6 +60,10 @@ class ContactPermitView(ApiView):
     """``POST /debtors/{id}/contact-permits/``: 201 with a single-use permit, or 409 with the
     decision that refused it (the same body as the eligibility check)."""
 
+    @extend_schema(
+        request=serializers.ContactTargetSerializer,
+        responses={201: serializers.PermitSerializer, 409: serializers.DecisionSerializer},
+    )
     def post(self, request, debtor_id: int):
         debtor = get_debtor_for_user(request.user, debtor_id)
         target = serializers.ContactTargetSerializer(data=request.data, context={"debtor": debtor})
@@ -77,8 +87,14 @@ class ContactAttemptListCreateView(ApiView):
     """Record a contact that happened (always stored, marked as a breach if it broke the
     policy), and list them newest first, optionally for one debtor (``?debtor=<id>``)."""
 
+    queryset = ContactAttempt.objects.none()  # the schema's model; requests scope their own
     pagination_class = NewestFirstPagination
 
+    @extend_schema(
+        operation_id="v1_contact_attempts_list",
+        parameters=[OpenApiParameter("debtor", OpenApiTypes.INT)],
+        responses=serializers.ContactAttemptSerializer(many=True),
+    )
     def get(self, request):
         queryset = ContactAttempt.objects.filter(debtor__in=debtors_for_user(request.user))
         debtor = debtor_from_filter(request)
@@ -89,6 +105,10 @@ class ContactAttemptListCreateView(ApiView):
             serializers.ContactAttemptSerializer(page, many=True).data
         )
 
+    @extend_schema(
+        request=serializers.ContactAttemptInputSerializer,
+        responses={201: serializers.ContactAttemptSerializer},
+    )
     def post(self, request):
         data = serializers.ContactAttemptInputSerializer(
             data=request.data, context={"request": request}
@@ -126,8 +146,17 @@ class ContactPolicyListCreateView(ApiView):
     """Admins list the current policies (``?versions=all`` for every version) and create one."""
 
     permission_classes = [IsAdminRole]
+    queryset = ContactPolicy.objects.none()  # the schema's model; requests scope their own
     pagination_class = ByIdPagination
 
+    @extend_schema(
+        operation_id="v1_contact_policies_list",
+        parameters=[
+            OpenApiParameter("versions", OpenApiTypes.STR, enum=["all"]),
+            OpenApiParameter("slug", OpenApiTypes.STR),
+        ],
+        responses=serializers.ContactPolicySerializer(many=True),
+    )
     def get(self, request):
         queryset = ContactPolicy.objects.all()
         if request.query_params.get("versions") != "all":
@@ -140,6 +169,10 @@ class ContactPolicyListCreateView(ApiView):
             serializers.ContactPolicySerializer(page, many=True).data
         )
 
+    @extend_schema(
+        request=serializers.ContactPolicyCreateSerializer,
+        responses={201: serializers.ContactPolicySerializer},
+    )
     def post(self, request):
         data = serializers.ContactPolicyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -154,10 +187,15 @@ class ContactPolicyDetailView(ApiView):
 
     permission_classes = [IsAdminRole]
 
+    @extend_schema(responses=serializers.ContactPolicySerializer)
     def get(self, request, slug: str):
         policy = _get_current_policy(slug)
         return Response(serializers.ContactPolicySerializer(policy).data)
 
+    @extend_schema(
+        request=serializers.ContactPolicyInputSerializer,
+        responses=serializers.ContactPolicySerializer,
+    )
     def put(self, request, slug: str):
         policy = _get_current_policy(slug)
         data = serializers.ContactPolicyInputSerializer(data=request.data)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
@@ -79,8 +81,14 @@ def debtor_from_filter(request) -> Debtor | None:
 
 class DebtorListCreateView(ApiView):
     permission_classes = [ReadAnyWriteSupervisor]
+    queryset = Debtor.objects.none()  # the schema's model; requests scope their own
     pagination_class = ByIdPagination
 
+    @extend_schema(
+        operation_id="v1_debtors_list",
+        parameters=[OpenApiParameter("external_ref", OpenApiTypes.STR)],
+        responses=serializers.DebtorSerializer(many=True),
+    )
     def get(self, request):
         queryset = _debtor_detail_queryset(debtors_for_user(request.user))
         external_ref = request.query_params.get("external_ref")
@@ -89,6 +97,9 @@ class DebtorListCreateView(ApiView):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializers.DebtorSerializer(page, many=True).data)
 
+    @extend_schema(
+        request=serializers.DebtorCreateSerializer, responses={201: serializers.DebtorSerializer}
+    )
     def post(self, request):
         data = serializers.DebtorCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -105,11 +116,15 @@ class DebtorListCreateView(ApiView):
 
 
 class DebtorDetailView(ApiView):
+    @extend_schema(responses=serializers.DebtorSerializer)
     def get(self, request, debtor_id: int):
         debtor = get_debtor_for_user(request.user, debtor_id)
         debtor = _debtor_detail_queryset(Debtor.objects).get(pk=debtor.pk)
         return Response(serializers.DebtorSerializer(debtor).data)
 
+    @extend_schema(
+        request=serializers.DebtorHoldsSerializer, responses=serializers.DebtorSerializer
+    )
     def patch(self, request, debtor_id: int):
         """Set or lift holds and opt-outs; each change is recorded in the debtor's history."""
         debtor = get_debtor_for_user(request.user, debtor_id)
@@ -129,8 +144,14 @@ def _loan_detail_queryset(queryset):
 
 class LoanListCreateView(ApiView):
     permission_classes = [ReadAnyWriteSupervisor]
+    queryset = Loan.objects.none()  # the schema's model; requests scope their own
     pagination_class = ByIdPagination
 
+    @extend_schema(
+        operation_id="v1_loans_list",
+        parameters=[OpenApiParameter("debtor", OpenApiTypes.INT)],
+        responses=serializers.LoanSerializer(many=True),
+    )
     def get(self, request):
         queryset = _loan_detail_queryset(loans_for_user(request.user))
         debtor = debtor_from_filter(request)
@@ -139,6 +160,9 @@ class LoanListCreateView(ApiView):
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializers.LoanSerializer(page, many=True).data)
 
+    @extend_schema(
+        request=serializers.LoanCreateSerializer, responses={201: serializers.LoanSerializer}
+    )
     def post(self, request):
         data = serializers.LoanCreateSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
@@ -158,6 +182,7 @@ class LoanListCreateView(ApiView):
 
 
 class LoanDetailView(ApiView):
+    @extend_schema(responses=serializers.LoanSerializer)
     def get(self, request, loan_id: int):
         loan = get_loan_for_user(request.user, loan_id)
         loan = _loan_detail_queryset(Loan.objects).get(pk=loan.pk)

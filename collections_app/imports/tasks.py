@@ -1,0 +1,26 @@
+"""The Celery job of an import: the job's id in, one service call.
+
+``acks_late``: a worker killed mid-import leaves the message for another worker, which finds
+the job no longer queued and does nothing twice (``import_run`` claims it with a conditional
+UPDATE). Such a job stays "running"; a supervisor sees it and uploads the file again.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import transaction
+
+from collections_app.models import ImportJob
+
+from .services import import_run
+
+
+@shared_task(acks_late=True, time_limit=3600, soft_time_limit=3500, ignore_result=True)
+def run_import(job_id: int) -> str:
+    job = import_run(job_id=job_id)
+    return job.status
+
+
+def import_enqueue(job: ImportJob) -> None:
+    """Start the job once the upload is committed."""
+    transaction.on_commit(lambda: run_import.delay(job.pk))
