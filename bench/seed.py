@@ -75,6 +75,7 @@ def run(ctx: Context) -> list[Result]:
             note="user + system of the command and its generators; PostgreSQL's own work "
             "is not included. Unlike wall time, it does not grow with other load.",
         ),
+        *_database_cpu(measured.stdout),
         Result(
             "Peak memory (largest process)",
             f"{measured.max_rss_bytes / MIB:.0f} MiB",
@@ -116,3 +117,17 @@ def _peaks(output: str) -> tuple[int, int, int]:
     if not match:
         return 0, 0, 0
     return int(match.group(1)), int(match.group(2)), int(match.group(3))
+
+
+def _database_cpu(output: str) -> list[Result]:
+    match = re.search(r"database backend cpu: ([\d.]+) s", output)
+    if not match:
+        return []
+    return [
+        Result(
+            "CPU time of the PostgreSQL backend",
+            f"{float(match.group(1)):.0f} s",
+            note="the connection that copied, derived and rebuilt the indexes (parallel index "
+            "build workers not included)",
+        )
+    ]

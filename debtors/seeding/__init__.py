@@ -36,6 +36,7 @@ class SeedResult:
     # The COPY path generates in forked processes: how many, and their largest peak (KiB).
     generators: int = 0
     generator_max_rss_kib: int = 0
+    database_cpu_seconds: float | None = None
 
 
 def seed_portfolio(
@@ -75,7 +76,13 @@ def seed_portfolio(
         result = seed_with_copy(
             generator, today=today, now=now, chunk_debtors=chunk_debtors or 5_000, progress=progress
         )
-        return SeedResult(COPY, result.counts, result.generators, result.generator_max_rss_kib)
+        return SeedResult(
+            COPY,
+            result.counts,
+            result.generators,
+            result.generator_max_rss_kib,
+            result.database_cpu_seconds,
+        )
     from .orm import seed_with_orm
 
     counts = seed_with_orm(

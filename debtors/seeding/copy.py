@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import io
 import multiprocessing
+import os
 import resource
 import time
 import traceback
@@ -203,6 +204,8 @@ class CopyResult:
     # Forked generating processes, and the largest peak resident memory among them (KiB).
     generators: int = 0
     generator_max_rss_kib: int = 0
+    # CPU seconds of the PostgreSQL backend that did the work, when it runs on this machine.
+    database_cpu_seconds: float | None = None
 
 
 def _first_ids(cursor) -> dict[str, int]:
@@ -217,6 +220,17 @@ def _first_ids(cursor) -> dict[str, int]:
         )
         first[model._meta.label] = cursor.fetchone()[0] + 1
     return first
+
+
+def _process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU of a local process (Linux), or None when it is elsewhere."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _sequence(cursor, table: str) -> str:
@@ -292,6 +306,8 @@ def seed_with_copy(
         # Other writers wait: the ids assigned here must stay free.
         cursor.execute(f"LOCK TABLE {', '.join(tables)}, {Case._meta.db_table} IN EXCLUSIVE MODE")
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
         first = _first_ids(cursor)
         recreate = _drop_secondary_structures(cursor, tables)
         if workers > 0 and "fork" in multiprocessing.get_all_start_methods():
@@ -335,6 +351,7 @@ def seed_with_copy(
         result.counts[Case._meta.label] = cases
         result.first_debtor_id = first[Debtor._meta.label]
         result.first_loan_id = first[Loan._meta.label]
+        result.database_cpu_seconds = _process_cpu_seconds(backend)
     return result
 
 

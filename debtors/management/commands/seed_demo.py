@@ -88,3 +88,5 @@ class Command(BaseCommand):
                 f"peak memory: writer {writer} KiB, generators {result.generators} "
                 f"of at most {result.generator_max_rss_kib} KiB each"
             )
+            if result.database_cpu_seconds is not None:
+                self.stdout.write(f"database backend cpu: {result.database_cpu_seconds:.1f} s")
