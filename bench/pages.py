@@ -4,10 +4,11 @@ Takes the portfolio the seed benchmark left (a million loans under ``make bench`
 alone on an empty database it seeds ``--loans`` first), creates 50 collectors, deals every
 open case out to them with one UPDATE and computes the queue priorities with the production
 service (one set-based statement). Then it starts gunicorn on 127.0.0.1 and runs locust
-headless on loopback for a fixed time: 50 simulated collectors, each logged in, working the
-queue and the case pages with about a second between clicks (each starts signed in, with a
-session made beforehand: 50 password hashes at once would measure PBKDF2, not the pages). It reports the p95 and p99
-latency per page and the error count, and stops the server. Nothing leaves this machine.
+headless on loopback for a fixed time: 50 simulated collectors working the queue and the case
+pages with 1 to 4 seconds between clicks. Each starts signed in, with a session made
+beforehand (50 password hashes at once would measure PBKDF2, not the pages). It reports the
+p95 and p99 latency per page and the error count, and stops the server. Nothing leaves this
+machine.
 
 Sizes: ``BENCH_PAGES_USERS`` (50), ``BENCH_PAGES_SECONDS`` (60), ``BENCH_PAGES_WORKERS``
 (gunicorn processes, default: CPU count + 1, at least 2), ``BENCH_PAGES_THREADS`` (4).
@@ -32,13 +33,13 @@ from .context import ROOT, Context, Result
 NAME = "pages"
 TITLE = "Workspace pages: queue and case under load"
 DESCRIPTION = (
-    "50 simulated collectors (locust, headless, on 127.0.0.1) log in and work their queue: "
+    "50 simulated collectors (locust, headless, on 127.0.0.1), signed in, work their queue: "
     "the queue page (keyset pagination, each row's 'may I call now' from a batched dry run of "
     "the gate), 'next case', a case page (debtor, contact points, loans with installments, "
     "plans, promises, payments, one timeline of attempts, decisions, notes, reminders and "
-    "changes) and now and then the queue's second page, about one click a second each, for a "
-    "fixed time, against gunicorn (gthread) on the seeded portfolio, every open case dealt out "
-    "to the 50 collectors."
+    "changes) and now and then the queue's second page, each collector clicking every 1 to 4 s, "
+    "for a fixed time, against gunicorn (gthread) on the seeded portfolio, every open case dealt "
+    "out to the 50 collectors."
 )
 TARGET_P95_MS = 200.0
 PREFIX = "bench-collector-"

@@ -29,7 +29,8 @@ def _refuse_remote_hosts(environment, **_kwargs):
 
 
 class Collector(HttpUser):
-    wait_time = between(0.5, 1.5)
+    # A collector reads, dials and talks between clicks: a few seconds each time.
+    wait_time = between(1, 4)
 
     def on_start(self):
         if not SESSIONS:

@@ -174,7 +174,11 @@ def _policy_for(debtor: Debtor, policies: list[ContactPolicy]) -> ContactPolicy 
 
 
 def contactability(
-    debtors: Iterable[Debtor], *, channel: str, at: dt.datetime
+    debtors: Iterable[Debtor],
+    *,
+    channel: str,
+    at: dt.datetime,
+    points: dict[int, list[ContactPoint]] | None = None,
 ) -> dict[int, Decision | None]:
     """May each debtor be contacted on ``channel`` at ``at``? A dry run, writing nothing.
 
@@ -192,11 +196,14 @@ def contactability(
     rules_by_debtor = {
         pk: (policy_rules(p).get(channel) if p is not None else None) for pk, p in chosen.items()
     }
-    points: dict[int, list[ContactPoint]] = defaultdict(list)
-    for cp in ContactPoint.objects.filter(debtor_id__in=ids).only(
-        "id", "debtor_id", "kind", "owner", "status", "value", "country", "timezone"
-    ):
-        points[cp.debtor_id].append(cp)
+    if points is None:
+        # ``points`` may be given by a caller that has them already (the case page).
+        points = defaultdict(list)
+        for cp in ContactPoint.objects.filter(debtor_id__in=ids).only(
+            "id", "debtor_id", "kind", "owner", "status", "value", "country", "timezone"
+        ):
+            points[cp.debtor_id].append(cp)
+    points = defaultdict(list, points)
     consents: dict[int, list[ChannelConsent]] = defaultdict(list)
     for consent in ChannelConsent.objects.filter(
         debtor_id__in=ids, channel=channel, contact_point__isnull=True

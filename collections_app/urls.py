@@ -23,6 +23,7 @@ case_actions = [
     path("hold/", case_views.hold_add, name="case-hold"),
     path("message/", case_views.message_send, name="case-message"),
     path("reveal/<slug:what>/", case_views.reveal, name="case-reveal"),
+    path("panel/<slug:name>/", case_views.panel, name="case-panel"),
 ]
 
 urlpatterns = [

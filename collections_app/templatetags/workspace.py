@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from decimal import Decimal
+from functools import lru_cache
 
+from babel.core import Locale
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
@@ -14,12 +16,17 @@ from django.utils import timezone, translation
 register = template.Library()
 
 
-def babel_locale() -> str:
-    """``zh-hans`` -> ``zh_Hans_CN``; ``en`` -> ``en``."""
-    code = translation.get_language() or "en"
+def babel_locale() -> Locale:
+    """The babel locale of the active language (``zh-hans`` -> ``zh_Hans_CN``)."""
+    return _locale(translation.get_language() or "en")
+
+
+@lru_cache(maxsize=16)
+def _locale(code: str) -> Locale:
+    # Parsing a locale is costly and a page formats hundreds of values: parse each once.
     if code.lower().startswith("zh"):
-        return "zh_Hans_CN"
-    return translation.to_locale(code)
+        return Locale.parse("zh_Hans_CN")
+    return Locale.parse(translation.to_locale(code))
 
 
 @register.filter

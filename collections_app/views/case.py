@@ -3,8 +3,6 @@ the timeline already shows it; a form with errors is shown again with what was t
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance.gate import ContactBlocked, GateInputError
@@ -36,17 +35,6 @@ from ..forms import (
 from ..roles import is_supervisor
 from .common import guard_ids
 
-FORM_NAMES = (
-    "note_form",
-    "callback_form",
-    "call_form",
-    "outcome_form",
-    "promise_form",
-    "plan_form",
-    "hold_form",
-    "message_form",
-)
-
 
 def _templates_for_messages():
     """(key, label) of the message templates, once the reminders' templates exist."""
@@ -63,23 +51,66 @@ def _templates_for_messages():
     return [(k, k) for k in keys]
 
 
+PANELS = (
+    # name, element id, title
+    ("call", "panel-call", _lazy("Place a call")),
+    ("outcome", "outcome", _lazy("Log a call outcome")),
+    ("promise", "panel-promise", _lazy("Record a promise to pay")),
+    ("plan", "panel-plan", _lazy("Set up a repayment plan")),
+    ("note", "panel-note", _lazy("Add a note")),
+    ("callback", "panel-callback", _lazy("Schedule a callback")),
+    ("message", "panel-message", _lazy("Send an SMS or email")),
+    ("hold", "panel-hold", _lazy("Dispute, hardship or cease request")),
+)
+PANEL_NAMES = tuple(name for name, _id, _title in PANELS)
+
+
+def _panel_form(name: str, debtor, pending):
+    """A fresh form for one action panel."""
+    if name == "call":
+        return PlaceCallForm(debtor=debtor)
+    if name == "outcome":
+        return OutcomeForm(initial={"attempt": pending[0].pk} if pending else None)
+    if name == "promise":
+        return PromiseForm(debtor=debtor)
+    if name == "plan":
+        return PlanForm(debtor=debtor, initial={"first_date": timezone.localdate()})
+    if name == "note":
+        return NoteForm()
+    if name == "callback":
+        return CallbackForm()
+    if name == "message":
+        return MessageForm(debtor=debtor, templates=_templates_for_messages())
+    return HoldForm()
+
+
 def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) -> HttpResponse:
+    """The case page. Only the open action panels are rendered with it; the others load
+    their form when opened (htmx), which keeps the page light for a collector's every click."""
     debtor = case.debtor
     now = timezone.now()
-    forms = {
-        "note_form": NoteForm(),
-        "callback_form": CallbackForm(),
-        "call_form": PlaceCallForm(debtor=debtor),
-        "outcome_form": OutcomeForm(),
-        "promise_form": PromiseForm(debtor=debtor),
-        "plan_form": PlanForm(debtor=debtor, initial={"first_date": timezone.localdate()}),
-        "hold_form": HoldForm(),
-        "message_form": MessageForm(debtor=debtor, templates=_templates_for_messages()),
-    }
-    forms.update({k: v for k, v in overrides.items() if k in FORM_NAMES})
     pending = list(services.pending_calls(actor=request.user, debtor=debtor)[:5])
-    if pending and "outcome_form" not in overrides:
-        forms["outcome_form"] = OutcomeForm(initial={"attempt": pending[0].pk})
+    open_panel = overrides.get("open_panel", "")
+    panels = []
+    for name, element_id, title in PANELS:
+        bound = overrides.get(f"{name}_form")
+        is_open = (
+            bound is not None
+            or open_panel == name
+            or (name == "call" and not pending)
+            or (name == "outcome" and bool(pending))
+        )
+        form = bound or (_panel_form(name, debtor, pending) if is_open else None)
+        panels.append(
+            {
+                "name": name,
+                "id": element_id,
+                "title": title,
+                "open": is_open,
+                "form": form,
+                "template": f"workspace/panels/{name}.html",
+            }
+        )
     contact_points = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
     loans = selectors.case_loans(debtor)
     totals: dict[str, object] = {}
@@ -95,16 +126,37 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "callbacks": selectors.open_callbacks(debtor),
         "pending_calls": pending,
         "timeline": selectors.timeline(debtor),
-        "call_now": selectors.contactability([debtor], channel=Channel.CALL, at=now).get(debtor.pk),
+        "call_now": selectors.contactability(
+            [debtor], channel=Channel.CALL, at=now, points={debtor.pk: contact_points}
+        ).get(debtor.pk),
         "blocked": overrides.get("blocked"),
         "debtor_zone": _debtor_zone(debtor, overrides.get("blocked")),
         "viewer_zone": timezone.get_current_timezone_name(),
         "can_approve": is_supervisor(request.user),
-        "revealed": overrides.get("revealed", {}),
-        "open_panel": overrides.get("open_panel", ""),
-        **forms,
+        "panels": panels,
+        "forms": {p["name"]: p["form"] for p in panels},
     }
     return render(request, "workspace/case.html", context, status=status)
+
+
+@login_required
+@require_GET
+def panel(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
+    """One action panel's form, loaded when the collector opens it."""
+    case = get_case_for_user(request.user, case_id)
+    if name not in PANEL_NAMES:
+        raise Http404
+    pending = list(services.pending_calls(actor=request.user, debtor=case.debtor)[:5])
+    return render(
+        request,
+        f"workspace/panels/{name}.html",
+        {
+            "case": case,
+            "debtor": case.debtor,
+            "form": _panel_form(name, case.debtor, pending),
+            "pending_calls": pending,
+        },
+    )
 
 
 def _debtor_zone(debtor, blocked) -> str:
@@ -424,10 +476,3 @@ def callback_done(request: HttpRequest, case_id: int, callback_id: int) -> HttpR
     except PermissionDenied:
         raise
     return _back(case)
-
-
-def zone_or_none(name: str):
-    try:
-        return zoneinfo.ZoneInfo(name) if name else None
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return None

@@ -11,6 +11,7 @@ from debtors.models import RepaymentPlan
 
 CASE_ACTIONS = [
     ("case-detail", "get", {}),
+    ("case-panel-plan", "get", {}),
     ("case-note", "post", {"body": "x"}),
     ("case-callback", "post", {"due_at": "2030-01-01T10:00"}),
     ("case-call", "post", {}),
@@ -55,7 +56,11 @@ def test_collector_gets_404_for_another_collectors_case(
     client, collector, others_case, name, method, data
 ):
     client.force_login(collector)
-    response = getattr(client, method)(reverse(name, args=[others_case.pk]), data)
+    if name == "case-panel-plan":
+        target = reverse("case-panel", args=[others_case.pk, "plan"])
+    else:
+        target = reverse(name, args=[others_case.pk])
+    response = getattr(client, method)(target, data)
     assert response.status_code == 404
 
 

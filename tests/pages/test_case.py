@@ -71,7 +71,7 @@ def test_allowed_call_then_outcome_completes_the_attempt(logged_in, work, phone)
         attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
         assert attempt.outcome == "pending"
         page = logged_in.get(url("case-detail", work))
-        assert page.context["outcome_form"].initial["attempt"] == attempt.pk
+        assert page.context["forms"]["outcome"].initial["attempt"] == attempt.pk
         code = DispositionCode.objects.get(code="promise")
         response = logged_in.post(
             url("case-outcome", work), {"attempt": attempt.pk, "code": code.pk, "note": "will pay"}
@@ -102,7 +102,7 @@ def test_promise_is_recorded_and_bad_input_is_kept(logged_in, work, loan):
         )
         assert bad.status_code == 400
         assert 'value="12.345"' in bad.content.decode()
-        assert bad.context["promise_form"].errors
+        assert bad.context["forms"]["promise"].errors
         past = logged_in.post(
             url("case-promise", work),
             {"loan": loan.pk, "amount": "50", "promised_date": "2026-01-01"},
@@ -230,3 +230,17 @@ def test_times_are_shown_in_the_viewers_zone(logged_in, work):
     )
     body = logged_in.get(url("case-detail", work)).content.decode()
     assert "9:00" in body  # 01:00 UTC is 09:00 in Shanghai
+
+
+@pytest.mark.parametrize(
+    "name", ["call", "outcome", "promise", "plan", "note", "callback", "message", "hold"]
+)
+def test_closed_panels_load_their_form_when_opened(logged_in, work, name):
+    response = logged_in.get(url("case-panel", work, name), headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "<form" in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_unknown_panel_is_404(logged_in, work):
+    assert logged_in.get(url("case-panel", work, "nope")).status_code == 404
