@@ -45,6 +45,7 @@ def dispatch_reminders(
 def send_reminder(reminder_id: int, now: str | None = None) -> str:
     """Send one reminder now if it is due (on demand). A second delivery finds it taken."""
     at = _instant(now) or timezone.now()
+    dispatcher.clear_caches()
     taken = Reminder.objects.filter(
         pk=reminder_id, status=ReminderStatus.PLANNED, not_before__lte=at
     ).update(status=ReminderStatus.SENDING, claimed_at=timezone.now())

@@ -59,7 +59,7 @@ from compliance.reasons import HOLD_REASONS
 from compliance.zones import candidate_zones
 from debtors.models import ContactPoint, Loan, RepaymentPlan
 
-from . import services
+from . import messages, services
 from .messages import ComposeError, compose
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def _locking(queryset):
 
 def claim(*, now: dt.datetime, batch_size: int) -> list[int]:
     """Take up to ``batch_size`` due rows: mark them ``sending`` and commit."""
-    with transaction.atomic():
+    with services.relaxed_commit():
         due = _locking(
             Reminder.objects.filter(status=ReminderStatus.PLANNED, not_before__lte=now).order_by(
                 "not_before", "id"
@@ -125,15 +125,26 @@ def _paid_reason(reminder: Reminder) -> str | None:
         RepaymentPlan.Status.ACTIVE
     ):
         return "plan_closed"
-    if (
-        reminder.installment is not None
-        and RepaymentPlan.objects.filter(loan_id=loan.pk, status=RepaymentPlan.Status.KEPT).exists()
-    ):
-        return "plan_kept"
+    # A kept plan leaves nothing outstanding: its loan is paid, caught above.
     return None
 
 
+_stage_gaps: dict[int, int | None] = {}
+
+
+def clear_caches() -> None:
+    """Forget what one pass cached (stages, templates, policies): edits apply from the next."""
+    _stage_gaps.clear()
+    messages.clear_caches()
+
+
 def _next_stage_gap(stage) -> int | None:
+    if stage.pk not in _stage_gaps:
+        _stage_gaps[stage.pk] = _query_stage_gap(stage)
+    return _stage_gaps[stage.pk]
+
+
+def _query_stage_gap(stage) -> int | None:
     later = (
         ReminderStage.objects.filter(
             strategy_id=stage.strategy_id, is_active=True, offset_days__gt=stage.offset_days
@@ -251,7 +262,16 @@ def _process(reminder: Reminder, now: dt.datetime | None) -> str:
     # The permit's attempt is linked and committed before the provider is called: after a
     # crash, the row says exactly which permit (and so which possible message) it stands for.
     services.reminder_note_attempt(reminder_id=rid, attempt_id=permit.attempt_id)
-    attempt = ContactAttempt.objects.select_related("debtor").get(pk=permit.attempt_id)
+    attempt = ContactAttempt(
+        pk=permit.attempt_id,
+        debtor=debtor,
+        loan=reminder.loan,
+        contact_point=message.contact_point,
+        channel=reminder.channel,
+        direction="outbound",
+        outcome=Outcome.PENDING,
+        occurred_at=at,
+    )
     backend = get_backend(reminder.channel)
     outbound = OutboundMessage(
         debtor_id=debtor.pk,
@@ -411,6 +431,7 @@ def dispatch(
     """One pass: recover, then claim and process batches until none is due (or the budget
     is spent). Returns counts by outcome."""
     started = time.monotonic()
+    clear_caches()
     budget = budget_seconds or float(getattr(settings, "REMINDER_DISPATCH_BUDGET_SECONDS", 120))
     run = ReminderRun.objects.create(
         kind=ReminderRun.Kind.DISPATCH,

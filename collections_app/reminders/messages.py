@@ -53,7 +53,35 @@ def pick_contact_point(points: list[ContactPoint], channel: str) -> ContactPoint
     return usable[0] if usable else None
 
 
+# Read-mostly lookups, kept for one dispatcher pass (``clear_caches`` starts each pass afresh,
+# so an admin's edit applies from the next pass).
+_templates: dict[tuple[str, str, str], MessageTemplate | None] = {}
+_opt_out_required: dict[tuple[str, str, str], bool] = {}
+
+
+def clear_caches() -> None:
+    _templates.clear()
+    _opt_out_required.clear()
+
+
 def find_template(key: str, channel: str, language: str) -> MessageTemplate | None:
+    cache_key = (key, channel, language)
+    if cache_key not in _templates:
+        _templates[cache_key] = _find_template(key, channel, language)
+    return _templates[cache_key]
+
+
+def opt_out_required(debtor, channel: str) -> bool:
+    """Whether the debtor's policy asks for an opt-out on ``channel`` (policies apply by
+    country and region, so the answer is shared by every debtor of a place)."""
+    cache_key = (debtor.country, debtor.region, channel)
+    if cache_key not in _opt_out_required:
+        rules = policy_rules(policy_for_debtor(debtor)).get(channel)
+        _opt_out_required[cache_key] = bool(rules and rules.opt_out_required)
+    return _opt_out_required[cache_key]
+
+
+def _find_template(key: str, channel: str, language: str) -> MessageTemplate | None:
     templates = {t.language: t for t in MessageTemplate.objects.filter(key=key, channel=channel)}
     return templates.get(language) or templates.get("en")
 
@@ -62,8 +90,9 @@ def context_for(reminder: Reminder, *, language: str, channel: str, on: dt.date)
     loan, debtor = reminder.loan, reminder.debtor
     item = reminder.installment or reminder.plan_installment
     open_amount = item.amount_due - item.amount_paid
-    rules = policy_rules(policy_for_debtor(debtor)).get(channel)
-    opt_out = templating.opt_out_text(channel, language) if rules and rules.opt_out_required else ""
+    opt_out = (
+        templating.opt_out_text(channel, language) if opt_out_required(debtor, channel) else ""
+    )
     return {
         "debtor_name": debtor.full_name,
         "amount_due": templating.format_money(open_amount, loan.currency, language),

@@ -9,8 +9,9 @@ transaction as the reminder's new status.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -19,18 +20,42 @@ from compliance.models import ContactAttempt, Outcome
 from compliance.services import contact_attempt_record
 
 
+@contextmanager
+def relaxed_commit():
+    """A transaction whose commit does not wait for the disk (PostgreSQL: ``synchronous_commit``
+    off for this transaction only).
+
+    Safe for the outbox's own bookkeeping. PostgreSQL writes its log in order, so the gate's
+    next commit, which does wait, makes every earlier one durable too; and a bookkeeping commit
+    lost in a database crash leaves a row that recovery resolves like a worker's crash (a claim
+    undone before anything was asked; an attempt found by its actor; a send confirmed by the
+    provider's status query). The gate's decisions and permits keep their synchronous commits.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def _finish(reminder_id: int, *, from_status: str = ReminderStatus.SENDING, **fields) -> bool:
-    return bool(
-        Reminder.objects.filter(pk=reminder_id, status=from_status).update(
-            finished_at=timezone.now(), **fields
+    with relaxed_commit():
+        return bool(
+            Reminder.objects.filter(pk=reminder_id, status=from_status).update(
+                finished_at=timezone.now(), **fields
+            )
         )
-    )
 
 
 def reminder_release(
     *, reminder_id: int, not_before: dt.datetime, reason: str, error: str = ""
 ) -> bool:
     """Back to ``planned``, due again at ``not_before`` (a time window, a retry)."""
+    with relaxed_commit():
+        return _release(reminder_id, not_before=not_before, reason=reason, error=error)
+
+
+def _release(reminder_id: int, *, not_before, reason: str, error: str) -> bool:
     return bool(
         Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
             status=ReminderStatus.PLANNED,
@@ -105,7 +130,6 @@ def reminder_retry(
     return done
 
 
-@transaction.atomic
 def reminder_mark_sent(
     *,
     reminder_id: int,
@@ -115,17 +139,18 @@ def reminder_mark_sent(
     outcome: str = Outcome.SENT,
     from_status: str = ReminderStatus.SENDING,
 ) -> bool:
-    done = _finish(
-        reminder_id,
-        from_status=from_status,
-        status=ReminderStatus.SENT,
-        provider_ref=provider_ref[:200],
-        reason="",
-        last_error="",
-        contact_attempt=attempt,
-    )
-    if done:
-        _record(attempt, outcome, occurred_at, f"reminder #{reminder_id}")
+    with relaxed_commit():
+        done = _finish(
+            reminder_id,
+            from_status=from_status,
+            status=ReminderStatus.SENT,
+            provider_ref=provider_ref[:200],
+            reason="",
+            last_error="",
+            contact_attempt=attempt,
+        )
+        if done:
+            _record(attempt, outcome, occurred_at, f"reminder #{reminder_id}")
     return done
 
 
@@ -138,9 +163,10 @@ def reminder_mark_unknown(*, reminder_id: int, error: str) -> bool:
 
 def reminder_note_attempt(*, reminder_id: int, attempt_id: int) -> None:
     """Link the permit's attempt before the provider is called (committed on its own)."""
-    Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
-        contact_attempt_id=attempt_id, tries=F("tries") + 1
-    )
+    with relaxed_commit():
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
+            contact_attempt_id=attempt_id, tries=F("tries") + 1
+        )
 
 
 @transaction.atomic
