@@ -60,6 +60,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/", include("collections_app.api.urls")),
+    path("imports/", include("collections_app.imports.urls")),
+    path("exports/", include("collections_app.exports")),
 ]
 
 if settings.DEBUG:
