@@ -227,8 +227,18 @@ class MessageForm(forms.Form):
     template = forms.ChoiceField(label=_("Template"), required=False, choices=[])
     subject = forms.CharField(label=_("Subject"), required=False, max_length=200)
     body = forms.CharField(
-        label=_("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Message"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Empty: the template's text, filled in for this debtor."),
     )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("template") and not (data.get("body") or "").strip():
+            self.add_error("body", _("Write a message or choose a template."))
+        return data
 
     def __init__(self, *args, debtor, templates=(), **kwargs):
         super().__init__(*args, **kwargs)

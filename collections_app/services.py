@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -250,7 +250,14 @@ def message_send(
     )
     result = backend.send(
         permit.token,
-        OutboundMessage(debtor_id=debtor.pk, to=contact_point.value, body=body, subject=subject),
+        OutboundMessage(
+            debtor_id=debtor.pk,
+            to=contact_point.value,
+            body=body,
+            subject=subject,
+            # The attempt is the message: a retried hand-over of it is delivered once.
+            metadata={"idempotency_key": f"desk-{permit.attempt_id}"},
+        ),
     )
     return contact_attempt_record(
         actor=actor,
@@ -261,6 +268,52 @@ def message_send(
         occurred_at=result.attempt.occurred_at,
         attempt=result.attempt,
     )
+
+
+def message_compose(*, debtor: Debtor, template_key: str, channel: str, today=None):
+    """Subject and body of a message template, filled in for the debtor's most overdue open
+    loan (the reminders' sandboxed formatter, in the debtor's language)."""
+    from debtors.models import Installment
+
+    from .reminders import templating
+    from .reminders.messages import find_template, opt_out_required
+
+    language = debtor.preferred_language or "en"
+    template = find_template(template_key, channel, language)
+    if template is None:
+        raise ValidationError({"template": _("No such template for this channel.")})
+    today = today or timezone.localdate()
+    loans = [lo for lo in debtor.loans.order_by("oldest_unpaid_due_date", "id") if not lo.is_closed]
+    if not loans:
+        raise ValidationError({"template": _("The debtor has no open loan to write about.")})
+    loan = loans[0]
+    item = (
+        Installment.objects.filter(loan=loan, amount_paid__lt=models.F("amount_due"))
+        .order_by("due_date")
+        .first()
+    )
+    due = item.due_date if item else today
+    context = {
+        "debtor_name": debtor.full_name,
+        "amount_due": templating.format_money(
+            item.amount_open if item else loan.outstanding, loan.currency, template.language
+        ),
+        "outstanding": templating.format_money(loan.outstanding, loan.currency, template.language),
+        "due_date": templating.format_day(due, template.language),
+        "days_past_due": str(max(0, (today - due).days)),
+        "loan_ref": loan.external_ref,
+        "self_service_link": templating.self_service_link(debtor.pk, loan.pk),
+        "opt_out_text": (
+            templating.opt_out_text(channel, template.language)
+            if opt_out_required(debtor, channel)
+            else ""
+        ),
+        "company_name": templating.company_name(),
+    }
+    rendered = templating.render(
+        channel=channel, subject=template.subject, body=template.body, context=context
+    )
+    return rendered.subject, rendered.body
 
 
 # --- Holds and contact points ---------------------------------------------------------------

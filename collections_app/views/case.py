@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance.gate import ContactBlocked, GateInputError
+from compliance.gate import ContactBlocked, GateInputError, InvalidPermit
 from compliance.models import ContactAttempt
 from compliance.selectors import NoPolicy
 from debtors import services as ledger
@@ -21,6 +21,7 @@ from debtors.models import Channel, ContactPoint
 
 from .. import selectors, services
 from ..access import get_case_for_user
+from ..channels.base import OutcomeUnknown, PermanentError, TransientError
 from ..forms import (
     CallbackForm,
     ContactPointStatusForm,
@@ -50,6 +51,9 @@ def _templates_for_messages():
     )
     return [(k, k) for k in keys]
 
+
+# A transport that failed: the attempt stays recorded; the collector is told and may retry.
+TransportError = (InvalidPermit, TransientError, PermanentError, OutcomeUnknown)
 
 PANELS = (
     # name, element id, title
@@ -420,19 +424,24 @@ def message_send(request: HttpRequest, case_id: int) -> HttpResponse:
     except (ImportError, KeyError, LookupError):
         form.add_error(None, _("No backend is configured for this channel."))
         return _case_page(request, case, status=400, message_form=form, open_panel="message")
+    subject, body = form.cleaned_data["subject"], form.cleaned_data["body"]
     try:
+        if form.cleaned_data["template"] and not body.strip():
+            subject, body = services.message_compose(
+                debtor=debtor, template_key=form.cleaned_data["template"], channel=channel
+            )
         services.message_send(
             actor=request.user,
             debtor=debtor,
             contact_point=point,
             channel=channel,
-            body=form.cleaned_data["body"],
-            subject=form.cleaned_data["subject"],
+            body=body,
+            subject=subject,
             backend=backend,
         )
     except ContactBlocked as blocked:
         return _case_page(request, case, message_form=form, blocked=blocked.decision)
-    except (ValidationError, GateInputError, NoPolicy) as exc:
+    except (ValidationError, GateInputError, NoPolicy, TransportError) as exc:
         form.add_error(None, getattr(exc, "messages", [str(exc)]))
         return _case_page(request, case, status=400, message_form=form, open_panel="message")
     messages.success(request, _("Message sent."))

@@ -244,3 +244,32 @@ def test_closed_panels_load_their_form_when_opened(logged_in, work, name):
 
 def test_unknown_panel_is_404(logged_in, work):
     assert logged_in.get(url("case-panel", work, "nope")).status_code == 404
+
+
+def test_sms_from_a_template_passes_the_gate_and_is_sent(
+    logged_in, work, phone, settings, tmp_path
+):
+    from collections_app.models import MessageTemplate
+
+    template = MessageTemplate.objects.filter(channel="sms").first()
+    assert template is not None, "the shipped templates include SMS ones"
+    settings.REMINDER_OUTBOX_DIR = str(tmp_path)
+    with time_machine.travel(DAYTIME, tick=False):
+        empty = logged_in.post(url("case-message", work), {"contact_point": phone.pk})
+        assert empty.status_code == 400
+        assert "Write a message or choose a template." in empty.content.decode()
+        logged_in.post(
+            url("case-message", work), {"contact_point": phone.pk, "template": template.key}
+        )
+    attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id, channel="sms")
+    assert attempt.outcome == "sent"
+    assert ContactDecision.objects.get(debtor_id=work.debtor_id, channel="sms").allowed
+
+
+def test_sms_at_night_is_refused_with_the_reason(logged_in, work, phone):
+    with time_machine.travel(NIGHT, tick=False):
+        response = logged_in.post(
+            url("case-message", work), {"contact_point": phone.pk, "body": "Hello"}
+        )
+    assert "Outside the contact hours" in response.content.decode()
+    assert not ContactAttempt.objects.filter(debtor_id=work.debtor_id).exists()
