@@ -24,18 +24,25 @@ DESCRIPTION = (
 TARGET_SECONDS = 300
 TARGET_BYTES = 1024**3
 MIB = 1024**2
-TABLES = (
-    "debtors_debtor",
-    "debtors_contactpoint",
-    "debtors_channelconsent",
-    "debtors_loan",
-    "debtors_installment",
-    "debtors_repaymentplan",
-    "debtors_planinstallment",
-    "debtors_payment",
-    "debtors_paymentallocation",
-    "debtors_promisetopay",
-    "collections_app_case",
+TABLES = {
+    "debtors_debtor": "debtors",
+    "debtors_contactpoint": "contact points",
+    "debtors_channelconsent": "consents",
+    "debtors_loan": "loans",
+    "debtors_installment": "installments",
+    "debtors_repaymentplan": "plans",
+    "debtors_planinstallment": "plan installments",
+    "debtors_payment": "payments",
+    "debtors_paymentallocation": "allocations",
+    "debtors_promisetopay": "promises",
+    "collections_app_case": "cases",
+}
+# seed_demo -v2 progress lines that start each phase, after the copy.
+PHASES = (
+    ("deriving", "derive loans (SQL)"),
+    ("creating cases", "create cases (SQL)"),
+    ("rebuilding indexes", "rebuild indexes and constraints"),
+    ("analyzing", "analyze"),
 )
 
 
@@ -73,7 +80,7 @@ def run(ctx: Context) -> list[Result]:
             "CPU time of the seeding processes",
             f"{measured.cpu_seconds:.0f} s",
             note="user + system of the command and its generators; PostgreSQL's own work "
-            "is not included. Unlike wall time, it does not grow with other load.",
+            "is not included. Far less sensitive than wall time to other load on the machine.",
         ),
         *_database_cpu(measured.stdout),
         Result(
@@ -99,6 +106,7 @@ def run(ctx: Context) -> list[Result]:
         Result(
             "Loans", f"{counts['debtors_loan']:,}", f"{loans:,}", counts["debtors_loan"] == loans
         ),
+        *_phases(measured.stdout),
         Result("Loans per second", f"{counts['debtors_loan'] / measured.seconds:,.0f}"),
         Result(
             "Rows written",
@@ -131,3 +139,27 @@ def _database_cpu(output: str) -> list[Result]:
             "build workers not included)",
         )
     ]
+
+
+def _phases(output: str) -> list[Result]:
+    """Wall time of each phase, from the elapsed seconds seed_demo -v2 prints per step."""
+    marks = []
+    for line in output.splitlines():
+        match = re.match(r"\s*([\d.]+)s (.*)", line)
+        if match:
+            marks.append((float(match.group(1)), match.group(2)))
+    total = re.search(r"Seeded with copy in ([\d.]+)s", output)
+    if not marks or not total:
+        return []
+    starts = []
+    for prefix, name in PHASES:
+        at = next((t for t, text in marks if text.startswith(prefix)), None)
+        if at is not None:
+            starts.append((at, name))
+    parts = []
+    previous, label = 0.0, "generate and copy"
+    for at, name in starts:
+        parts.append(f"{label} {at - previous:.0f} s")
+        previous, label = at, name
+    parts.append(f"{label} {float(total.group(1)) - previous:.0f} s")
+    return [Result("Phases", ", ".join(parts))]
