@@ -37,7 +37,8 @@ DESCRIPTION = (
     "by the services beforehand in production and are not part of this figure), then a second "
     "run that must plan nothing. Dispatching: 100,000 due reminders (SMS and email, one per "
     "debtor) through `compliance.gate.request` to the file backends by a real Celery worker "
-    "with two processes (`-P prefork -c 2`), clock pinned inside the contact hours. Each is "
+    "with two processes (`-P prefork -c 2`), clock pinned inside the contact hours "
+    "(`BENCH_REMINDERS_DISPATCH` sets how many; the figure says how many were sent). Each is "
     "shown beside its raw ceiling: the same rows inserted with one `INSERT ... SELECT` and no "
     "logic."
 )
