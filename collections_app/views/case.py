@@ -137,6 +137,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "debtor_zone": _debtor_zone(debtor, overrides.get("blocked")),
         "viewer_zone": timezone.get_current_timezone_name(),
         "can_approve": is_supervisor(request.user),
+        "collectors": services.collectors() if is_supervisor(request.user) else [],
         "panels": panels,
         "forms": {p["name"]: p["form"] for p in panels},
     }

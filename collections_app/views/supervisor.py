@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -53,7 +54,12 @@ def reassign(request: HttpRequest) -> HttpResponse:
             )
     else:
         messages.error(request, _("Choose the cases and the collector to give them to."))
-    return redirect(request.POST.get("next") or "home")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "home"
+    return redirect(target)
 
 
 @supervisor_required

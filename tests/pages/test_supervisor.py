@@ -157,3 +157,23 @@ def test_breaches_page_lists_breaching_attempts(sup, collector, work, phone):
     body = sup.get(reverse("breaches")).content.decode()
     assert work.debtor.external_ref in body
     assert "Outside the contact hours" in body
+
+
+def test_reassign_one_case_from_its_page(sup, work, other_collector):
+    page = sup.get(reverse("case-detail", args=[work.pk])).content.decode()
+    assert 'id="reassign-one"' in page
+    response = sup.post(
+        reverse("reassign"),
+        {"cases": [work.pk], "to_user": other_collector.pk, "next": f"/cases/{work.pk}/"},
+    )
+    assert response.url == f"/cases/{work.pk}/"
+    work.refresh_from_db()
+    assert work.assigned_to == other_collector
+
+
+def test_reassign_never_redirects_off_site(sup, work, other_collector):
+    response = sup.post(
+        reverse("reassign"),
+        {"cases": [work.pk], "to_user": other_collector.pk, "next": "https://evil.example/"},
+    )
+    assert response.url == reverse("home")
