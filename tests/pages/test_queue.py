@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 import time_machine
 from django.urls import reverse
 
@@ -141,3 +144,37 @@ def test_priority_follows_the_admins_weights(collector, admin_user):
     a.refresh_from_db()
     assert a.priority == 0
     assert QueueWeights.current().days_past_due == 0
+
+
+def test_filters_for_promises_due_today_and_callbacks_due(client, collector):
+    from collections_app.services import callback_schedule, promise_record
+
+    made = _cases(collector, 3)
+    with time_machine.travel(DAYTIME, tick=False):
+        promise_record(
+            actor=collector,
+            loan=made[0].debtor.loans.get(),
+            amount=Decimal("10"),
+            promised_date=DAYTIME.date(),
+        )
+        callback_schedule(
+            actor=collector, debtor=made[1].debtor, due_at=DAYTIME + dt.timedelta(hours=1)
+        )
+        client.force_login(collector)
+        promised = client.get(reverse("home"), {"promise_today": "on"}).context["page"].rows
+        calls = client.get(reverse("home"), {"callback_due": "on"}).context["page"].rows
+    assert [c.pk for c in promised] == [made[0].pk]
+    assert [c.pk for c in calls] == [made[1].pk]
+
+
+def test_a_callback_due_lifts_the_case_to_the_top(collector):
+    from collections_app.services import callback_schedule
+
+    made = _cases(collector, 3)
+    with time_machine.travel(DAYTIME, tick=False):
+        case_priorities_refresh()
+        callback_schedule(
+            actor=collector, debtor=made[0].debtor, due_at=DAYTIME + dt.timedelta(hours=1)
+        )
+    top = Case.objects.exclude(status="closed").order_by("-priority", "-id").first()
+    assert top.pk == made[0].pk
