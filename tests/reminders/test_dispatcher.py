@@ -349,3 +349,12 @@ def test_the_command_prints_counts(db, outbox, capsys):
     call_command("plan_reminders", "--now", "2030-03-02T10:00:00+08:00")
     call_command("dispatch_reminders", "--now", "2030-03-02T10:00:00+08:00")
     assert "Dispatched 2 reminders: sent 2." in capsys.readouterr().out
+
+
+def test_a_reminder_whose_next_stage_has_begun_is_closed_unsent(db, outbox):
+    loan_due_on(reachable_debtor(), DUE)
+    planner.plan(now=at(SHANGHAI, 2030, 3, 2, 10, 0))  # the T-3 stages
+    # Nobody dispatched until the due date: the friendly reminders are out of date.
+    assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"closed": 2}
+    assert set(Reminder.objects.values_list("reason", flat=True)) == {"superseded"}
+    assert mail.outbox == []
