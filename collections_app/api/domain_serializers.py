@@ -344,6 +344,9 @@ class NoteCreateSerializer(serializers.Serializer):
 
 
 class ReminderStageSerializer(serializers.ModelSerializer):
+    # A call task has no template: the key may be empty, which a slug pattern would refuse.
+    template_key = serializers.CharField(read_only=True)
+
     class Meta:
         model = ReminderStage
         fields = [

@@ -48,6 +48,7 @@ from debtors.services import contact_point_add
 from . import domain_serializers as ds
 from . import filters
 from .errors import api_exception_handler
+from .metadata import DescriptionMetadata
 from .pagination import ByIdPagination
 
 
@@ -74,6 +75,7 @@ class Scoped:
 
     permission_classes = [IsAuthenticated]
     pagination_class = ByIdPagination
+    metadata_class = DescriptionMetadata
 
     def get_exception_handler(self):
         return api_exception_handler

@@ -30,6 +30,7 @@ from debtors.services import debtor_create, debtor_set_holds, loan_create
 
 from . import serializers
 from .errors import api_exception_handler
+from .metadata import DescriptionMetadata
 from .pagination import ByIdPagination
 from .permissions import ReadAnyWriteSupervisor
 
@@ -38,6 +39,7 @@ class ApiView(GenericAPIView):
     """Base for every API view: domain validation errors answer 400, never 500."""
 
     permission_classes = [IsAuthenticated]
+    metadata_class = DescriptionMetadata
 
     def get_exception_handler(self):
         return api_exception_handler
