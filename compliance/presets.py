@@ -149,3 +149,20 @@ PRESETS = [
         ),
     },
 ]
+
+
+def install_presets(policy_model, *, label: str = "system: presets") -> int:
+    """Create each shipped policy that has no version yet; return how many were created.
+
+    Used by the data migration (with its historical model) and after every ``migrate`` or
+    ``flush`` (so a flushed database gets its presets back). Never touches an existing policy.
+    """
+    created = 0
+    for preset in PRESETS:
+        if policy_model.objects.filter(slug=preset["slug"]).exists():
+            continue
+        policy_model.objects.create(
+            version=1, is_active=True, is_current=True, created_by_label=label, **preset
+        )
+        created += 1
+    return created

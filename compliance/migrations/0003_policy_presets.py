@@ -2,21 +2,11 @@
 
 from django.db import migrations
 
-from compliance.presets import PRESETS
+from compliance.presets import PRESETS, install_presets
 
 
 def install(apps, schema_editor):
-    ContactPolicy = apps.get_model("compliance", "ContactPolicy")
-    for preset in PRESETS:
-        if ContactPolicy.objects.filter(slug=preset["slug"]).exists():
-            continue
-        ContactPolicy.objects.create(
-            version=1,
-            is_active=True,
-            is_current=True,
-            created_by_label="system: presets",
-            **preset,
-        )
+    install_presets(apps.get_model("compliance", "ContactPolicy"))
 
 
 def uninstall(apps, schema_editor):
