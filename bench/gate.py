@@ -306,6 +306,8 @@ def _worker(index: int, targets, seconds: float, warmup: int, queue) -> None:
 
     for _ in range(warmup):
         one(dt.timedelta(0))
+    backend_pid = connections["default"].connection.get_backend_pid()
+    server_cpu, client_cpu = _process_cpu(backend_pid), time.process_time()
     start = time.perf_counter()
     deadline = start + seconds
     while True:
@@ -314,8 +316,25 @@ def _worker(index: int, targets, seconds: float, warmup: int, queue) -> None:
             break
         allowed += one(dt.timedelta(seconds=before - start))
         latencies.append(time.perf_counter() - before)
-    queue.put({"latencies": latencies, "allowed": allowed, "elapsed": time.perf_counter() - start})
+    queue.put(
+        {
+            "latencies": latencies,
+            "allowed": allowed,
+            "elapsed": time.perf_counter() - start,
+            "client_cpu": time.process_time() - client_cpu,
+            "server_cpu": _process_cpu(backend_pid) - server_cpu,
+        }
+    )
     connections.close_all()
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds used so far by a local process (the worker's PostgreSQL backend)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:
@@ -411,6 +430,9 @@ def measure(ctx=None) -> dict:
 
     latencies = sorted(x for r in results for x in r["latencies"])
     total = len(latencies)
+    client_cpu = sum(r["client_cpu"] for r in results)
+    server_cpu = sum(r["server_cpu"] for r in results)
+    cpu_per_decision = (client_cpu + server_cpu) / total if total else float("nan")
     elapsed = max(r["elapsed"] for r in results)
     sealing_started = time.perf_counter()
     sealed = ledger.seal(batch_size=5000)
@@ -439,6 +461,10 @@ def measure(ctx=None) -> dict:
         if verify_seconds
         else 0.0,
         "history_plan": plan,
+        "client_cpu_ms": round(client_cpu / total * 1000, 3) if total else 0.0,
+        "server_cpu_ms": round(server_cpu / total * 1000, 3) if total else 0.0,
+        # Decisions two cores could make if CPU were the only limit (the WAL flush aside).
+        "cpu_bound_per_second_two_cores": round(2 / cpu_per_decision) if total else 0,
         "baseline_round_trip_ms": baseline["round_trip_ms"],
         "baseline_insert_commit_ms": baseline["insert_commit_ms"],
         "load_average": round(os.getloadavg()[0], 1),
@@ -503,6 +529,14 @@ def results(figures: dict, result_class) -> list:
             f"{figures['seeding_seconds']} s",
             note=f"{figures['debtors']:,} debtors, {figures['attempts_seeded']:,} attempts",
         ),
+        result_class(
+            "CPU per decision",
+            f"{figures['client_cpu_ms']} ms client + {figures['server_cpu_ms']} ms server",
+            note=(
+                f"two cores would make about {figures['cpu_bound_per_second_two_cores']:,} "
+                "decisions/s if CPU were the only limit"
+            ),
+        ),
         result_class("ledger sealing", f"{figures['seal_rows_per_second']:,.0f} rows/s"),
         result_class(
             "verify_ledger",
@@ -533,6 +567,9 @@ def report(figures: dict) -> str:
             f"load average {figures['load_average']} |",
             f"| latency p99 | {figures['p99_ms']} ms (target < 10) |",
             f"| latency max | {figures['max_ms']} ms |",
+            f"| CPU per decision | client {figures['client_cpu_ms']} ms, server "
+            f"{figures['server_cpu_ms']} ms (two cores: about "
+            f"{figures['cpu_bound_per_second_two_cores']:,}/s) |",
             f"| sealing | {figures['seal_rows_per_second']:,.0f} rows/s |",
             f"| verify_ledger | {figures['verify_rows_per_second']:,.0f} rows/s, intact: {figures['verify_ok']} |",
             f"| history query plan | `{figures['history_plan']}` |",
