@@ -111,7 +111,7 @@ def run(ctx: Context) -> list[Result]:
         Result(
             "Rows written",
             f"{rows:,}",
-            note=(", ".join(f"{t.split('_', 1)[1]} {n:,}" for t, n in counts.items())),
+            note=", ".join(f"{name} {counts[table]:,}" for table, name in TABLES.items()),
         ),
         Result("Database size after seeding", size),
     ]
