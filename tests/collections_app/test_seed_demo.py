@@ -14,6 +14,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 
 from collections_app.models import Case
+from collections_app.seeding import names, seed_portfolio
+from collections_app.seeding.generator import PortfolioGenerator
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -26,8 +28,6 @@ from debtors.models import (
     PromiseToPay,
     RepaymentPlan,
 )
-from debtors.seeding import names, seed_portfolio
-from debtors.seeding.generator import PortfolioGenerator
 from debtors.validators import normalize_phone
 
 from ..factories import make_debtor
@@ -349,7 +349,7 @@ class TestCopyPath:
         bands = Counter(_band(loan) for loan in Loan.objects.all())
         for band in ("paid", "pre_due", "1-30", "31-60", "61-90", "91-180", "180+"):
             assert bands[band] > 0, band
-        # Benchmark data: no history rows (see debtors.seeding.copy).
+        # Benchmark data: no history rows (see collections_app.seeding.copy).
         assert not Loan.history.exists()
 
     def test_copy_and_orm_produce_the_same_portfolio(self):
@@ -367,7 +367,7 @@ class TestCopyPath:
         assert_portfolio_consistent()
 
     def test_copy_without_a_forked_generator(self):
-        from debtors.seeding.copy import seed_with_copy
+        from collections_app.seeding.copy import seed_with_copy
 
         now = dt.datetime.combine(TODAY, dt.time(12), dt.UTC)
         generator = PortfolioGenerator(seed=23, today=TODAY, debtors=20)
@@ -426,7 +426,7 @@ def test_the_sql_derivation_corrects_wrong_derived_fields():
     """``derive.refresh_loans`` computes the fields itself; it does not trust what was copied."""
     from django.db import connection
 
-    from debtors.seeding import derive
+    from collections_app.seeding import derive
 
     seed_portfolio(seed=51, debtors=60, today=TODAY, method="copy")
     first_loan = Loan.objects.order_by("pk").first().pk

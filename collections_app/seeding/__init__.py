@@ -7,7 +7,7 @@
   "system: seed_demo"; any database; the default for demos (a few hundred debtors);
 * ``copy``: PostgreSQL ``COPY FROM STDIN`` in chunks and set-based SQL for the derived fields;
   for benchmark portfolios (a million loans in minutes, in bounded memory). It writes no
-  history: see ``debtors.seeding.copy`` for why.
+  history: see ``collections_app.seeding.copy`` for why.
 """
 
 from __future__ import annotations

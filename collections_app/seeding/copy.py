@@ -9,13 +9,13 @@ constraints and secondary indexes are dropped for the load and rebuilt once at t
 same transaction.
 
 Derived fields: loans are written with the values the generator derives, then
-``debtors.seeding.derive`` recomputes them set-based in SQL from the installments and plans
+``collections_app.seeding.derive`` recomputes them set-based in SQL from the installments and plans
 (rewriting only the rows that differ: none, unless the two disagree), and creates the cases
 from the loans in one ``INSERT ... SELECT``.
 
 This path writes no history rows. It exists for synthetic benchmark data, where a historical
 row per row would double the write (and the time and disk) and record nothing anyone will
-audit. The small demo path (``debtors.seeding.orm``) does write history, attributed to
+audit. The small demo path (``collections_app.seeding.orm``) does write history, attributed to
 "system: seed_demo".
 """
 

@@ -8,9 +8,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from collections_app.seeding import METHODS, seed_portfolio
+from collections_app.seeding.generator import PortfolioGenerator
 from debtors.models import Debtor
-from debtors.seeding import METHODS, seed_portfolio
-from debtors.seeding.generator import PortfolioGenerator
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ runs with the same seed and ``today`` produce the same rows. Dates are relative 
 (the stages are "days past due" on that day); names, references and amounts are not.
 
 The generator yields plain records (no models, no database) that two writers consume: the
-ORM writer for small demos (``debtors.seeding.orm``) and the PostgreSQL COPY writer for large
-benchmark portfolios (``debtors.seeding.copy``). Amounts are integers in minor units (cents)
+ORM writer for small demos (``collections_app.seeding.orm``) and the PostgreSQL COPY writer for large
+benchmark portfolios (``collections_app.seeding.copy``). Amounts are integers in minor units (cents)
 here and become ``Decimal`` only at the edges; every currency used has two decimal places.
 
 The first debtors are a showcase: their first loan is forced into each stage and story (every
