@@ -147,6 +147,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "plan-reminders": {"task": "collections_app.tasks.plan_reminders", "schedule": 900.0},
     "dispatch-reminders": {"task": "collections_app.tasks.dispatch_reminders", "schedule": 60.0},
     "seal-decision-ledger": {"task": "compliance.tasks.seal_ledger", "schedule": 60.0},
+    "resolve-promises": {"task": "debtors.tasks.resolve_promises", "schedule": 3600.0},
+    "review-plans": {"task": "debtors.tasks.review_plans", "schedule": 3600.0},
 }
 
 CACHES = {
