@@ -68,3 +68,22 @@ def loan(debtor):
 @pytest.fixture
 def case(debtor, collector):
     return make_case(debtor, collector)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every transactional test restores the migrated data (roles, policy presets, shipped
+    strategies) with a serialized rollback.
+
+    A transactional test empties the tables when it ends. Mixing tests that restore the data
+    with tests that do not breaks the former (their restore collides with rows that
+    ``post_migrate`` re-created), so all of them restore it.
+    """
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if marker is None or not marker.kwargs.get("transaction"):
+            continue
+        if marker.kwargs.get("serialized_rollback"):
+            continue
+        item.add_marker(
+            pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True})
+        )
