@@ -1,9 +1,8 @@
 """``manage.py import_portfolio FILE --kind loans [--dry-run] [--valid-rows-only]``.
 
-The import itself lives with the other surfaces in ``collections_app.imports`` (it needs the
-cases, which belong to the workflow); this command is its command-line door, next to the
-ledger it fills. It runs the same job a browser upload runs, in this process, with a progress
-bar on standard error, and prints the report.
+It lives in the workflow app, not in ``debtors``, because an import creates cases and
+cancels reminders (see ``tests/test_architecture.py``). It runs the same job a browser upload
+runs, in this process, with a progress bar on standard error, and prints the report.
 """
 
 from __future__ import annotations
@@ -14,6 +13,14 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
+
+from collections_app.imports.services import (
+    import_create,
+    import_run,
+    rejected_rows_csv,
+    report_text,
+)
+from collections_app.models import ImportJob
 
 
 class Command(BaseCommand):
@@ -44,14 +51,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true", help="No progress bar.")
 
     def handle(self, *args, **options):
-        from collections_app.imports.services import (
-            import_create,
-            import_run,
-            rejected_rows_csv,
-            report_text,
-        )
-        from collections_app.models import ImportJob
-
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
