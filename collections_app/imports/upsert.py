@@ -166,7 +166,8 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
     model = plan.model
     target_table = model._meta.db_table
     _temp_ids(cursor, "import_changed", "import_created")
-    params: dict = {"now": now}
+    params: dict = {"now": now, **_history_params(actor, reason)}
+    history_columns, history_values = _history_select(model, "written")
     sets = [f"{target.column} = {_update_expression(target)}" for target in plan.targets]
     sets += [f"{column} = %(now)s" for column in plan.touch]
     cursor.execute(
@@ -174,7 +175,10 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
               UPDATE {target_table} t SET {", ".join(sets)}
                 FROM {plan.source}
                WHERE {_key_match(plan)} AND {_differs(plan)}
-           RETURNING t.id)
+           RETURNING t.*),
+            history AS (
+              INSERT INTO {model.history.model._meta.db_table} ({history_columns})
+              SELECT {history_values.replace("%(type)s", "'~'")} FROM changed AS written)
             INSERT INTO pg_temp.import_changed SELECT id FROM changed""",
         params,
     )
@@ -201,13 +205,14 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
               SELECT {", ".join(expressions)} FROM {plan.source}
                WHERE NOT EXISTS (SELECT 1 FROM {target_table} t WHERE {_key_match(plan)})
               ON CONFLICT DO NOTHING
-           RETURNING id)
+           RETURNING *),
+            history AS (
+              INSERT INTO {model.history.model._meta.db_table} ({history_columns})
+              SELECT {history_values.replace("%(type)s", "'+'")} FROM created AS written)
             INSERT INTO pg_temp.import_created SELECT id FROM created""",
         params,
     )
     created = cursor.rowcount
-    history_insert(cursor, model, "pg_temp.import_changed", "~", actor, now, reason)
-    history_insert(cursor, model, "pg_temp.import_created", "+", actor, now, reason)
 
     gained = 0
     if fmt.kind == ImportKind.DEBTORS:
@@ -314,6 +319,34 @@ def _apply_debtor_extras(cursor, table: str, *, actor, now, reason) -> int:
               AND p.debtor_id NOT IN (SELECT id FROM pg_temp.import_changed)"""
     )
     return cursor.fetchone()[0]
+
+
+def _history_params(actor, reason: str) -> dict:
+    return {
+        "reason": reason,
+        "user": None if actor is None or isinstance(actor, str) else actor.pk,
+        "label": actor_label(actor),
+    }
+
+
+def _history_select(model, alias: str) -> tuple[str, str]:
+    """The historical table's columns, and the values for them from rows named ``alias``
+    (written rows returned by the statement itself: no second read of the table)."""
+    historical = model.history.model
+    columns, values = [], []
+    special = {
+        "history_date": "%(now)s",
+        "history_type": "%(type)s",
+        "history_change_reason": "%(reason)s",
+        "history_user_id": "%(user)s",
+        "actor_label": "%(label)s",
+    }
+    for field in historical._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(field.column)
+        values.append(special.get(field.column, f"{alias}.{field.column}"))
+    return ", ".join(columns), ", ".join(values)
 
 
 def history_insert(cursor, model, ids_table: str, history_type: str, actor, now, reason) -> int:
