@@ -84,6 +84,8 @@ def pytest_collection_modifyitems(config, items):
             continue
         if marker.kwargs.get("serialized_rollback"):
             continue
-        item.add_marker(
-            pytest.mark.django_db(*marker.args, **{**marker.kwargs, "serialized_rollback": True})
+        restore = pytest.mark.django_db(
+            *marker.args, **{**marker.kwargs, "serialized_rollback": True}
         )
+        # Prepended, so that it is the closest django_db marker of the test.
+        item.add_marker(restore, append=False)
