@@ -81,7 +81,8 @@ migrations-check: install
 	$(OFFLINE_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 test: check-services lint format-check migrations-check
-	$(TEST_ENV) $(PY) -m pytest -n auto
+	$(TEST_ENV) $(PY) -m pytest -n auto -m "not browser and not slow"
+	$(TEST_ENV) $(PY) scripts/pytest_isolated.py "browser or slow"
 
 bench: check-services
 	$(SERVICES_ENV) $(PY) bench/run.py
