@@ -8,7 +8,13 @@ from django.core.exceptions import ValidationError
 
 from debtors.audit import acting_as
 from debtors.models import ChannelConsent, ContactPoint, Debtor, Loan
-from debtors.services import contact_point_add, debtor_create, debtor_set_holds, loan_create
+from debtors.services import (
+    channel_consent_record,
+    contact_point_add,
+    debtor_create,
+    debtor_set_holds,
+    loan_create,
+)
 from tests.factories import make_loan
 
 pytestmark = pytest.mark.django_db
@@ -189,3 +195,17 @@ def test_loan_create_validates_and_derives(debtor):
             installments=[(dt.date(2099, 1, 1), Decimal("-1"))],
         )
     assert not Loan.objects.filter(external_ref__in=["L-10", "L-11"]).exists()
+
+
+def test_consent_is_recorded_per_channel_and_unknown_channels_are_named(debtor, collector):
+    point = contact_point_add(actor="test", debtor=debtor, kind="mobile", value="+8613800138000")
+
+    consent = channel_consent_record(
+        actor=collector, debtor=debtor, channel="sms", source="signed form", contact_point=point
+    )
+
+    assert consent.has_consent
+    assert consent.consent_source == "signed form"
+    assert consent.history.first().actor_label == "alice"
+    with pytest.raises(ValidationError, match="Unknown channel fax"):
+        channel_consent_record(actor=collector, debtor=debtor, channel="fax", source="x")
