@@ -10,6 +10,7 @@ exist.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 
 from django.db import IntegrityError, transaction
@@ -17,11 +18,16 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from collections_app.access import cases_for_user, debtors_for_user, loans_for_user
@@ -50,35 +56,55 @@ from . import filters
 from .errors import api_exception_handler
 from .metadata import DescriptionMetadata
 from .pagination import ByIdPagination
-
-
-class SupervisorWrites(BasePermission):
-    """Anyone signed in reads (scoped); supervisors and admins write."""
-
-    message = _("Only supervisors and admins may do this.")
-
-    def has_permission(self, request, view) -> bool:
-        if not (request.user and request.user.is_authenticated):
-            return False
-        return request.method in SAFE_METHODS or is_supervisor(request.user)
-
-
-class SupervisorsOnly(BasePermission):
-    message = _("Only supervisors and admins may do this.")
-
-    def has_permission(self, request, view) -> bool:
-        return bool(request.user and is_supervisor(request.user))
+from .permissions import SupervisorsOnly, SupervisorWrites
 
 
 class Scoped:
-    """Domain errors answer 400; lists are paginated by id."""
+    # Domain errors answer 400; lists are paginated by id. ``scope`` names the function that
+    # gives a caller's rows (``scope(user)``); every list, detail and nested route of the view
+    # reads through it, so the scoping cannot be forgotten. (No docstring: the schema would
+    # show it as every operation's description.)
 
     permission_classes = [IsAuthenticated]
     pagination_class = ByIdPagination
     metadata_class = DescriptionMetadata
+    scope = None
 
     def get_exception_handler(self):
         return api_exception_handler
+
+    def get_queryset(self):
+        if self.scope is None:
+            return super().get_queryset()
+        return type(self).scope(self.request.user)
+
+
+class Creates:
+    # ``POST`` validates ``create_serializer_class``, makes the object with ``create`` (a
+    # service call) and answers 201 with it in the view's ``serializer_class``. (A comment:
+    # the schema would show a docstring as the operation's description.)
+
+    create_serializer_class = None
+
+    def create(self, request, fields: dict):
+        raise NotImplementedError
+
+    def post(self, request):
+        data = self.create_serializer_class(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        created = self.create(request, dict(data.validated_data))
+        return Response(self.serializer_class(created).data, status=status.HTTP_201_CREATED)
+
+
+def creating(view):
+    """Describe a ``Creates`` view's ``POST`` in the schema: its input and its 201 answer."""
+    return extend_schema_view(
+        post=extend_schema(
+            request=view.create_serializer_class,
+            responses={201: view.serializer_class},
+            description=inspect.getdoc(view.create),
+        )
+    )(view)
 
 
 # --- Payments -------------------------------------------------------------------------------
@@ -111,9 +137,7 @@ class PaymentListCreateView(Scoped, generics.ListAPIView):
     permission_classes = [SupervisorWrites]
     serializer_class = ds.PaymentSerializer
     filterset_class = filters.PaymentFilter
-
-    def get_queryset(self):
-        return _payments_queryset(self.request.user)
+    scope = staticmethod(_payments_queryset)
 
     @extend_schema(
         request=ds.PaymentInputSerializer,
@@ -197,9 +221,7 @@ class PaymentListCreateView(Scoped, generics.ListAPIView):
 
 class PaymentDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.PaymentSerializer
-
-    def get_queryset(self):
-        return _payments_queryset(self.request.user)
+    scope = staticmethod(_payments_queryset)
 
 
 # --- Contact points -------------------------------------------------------------------------
@@ -209,33 +231,26 @@ def _contact_points(user):
     return ContactPoint.objects.filter(debtor__in=debtors_for_user(user))
 
 
-class ContactPointListCreateView(Scoped, generics.ListAPIView):
+@creating
+class ContactPointListCreateView(Scoped, Creates, generics.ListAPIView):
     serializer_class = ds.ContactPointDetailSerializer
+    create_serializer_class = ds.ContactPointCreateSerializer
     filterset_class = filters.ContactPointFilter
+    scope = staticmethod(_contact_points)
 
-    def get_queryset(self):
-        return _contact_points(self.request.user)
-
-    @extend_schema(request=ds.ContactPointCreateSerializer, responses={201: serializer_class})
-    def post(self, request):
-        data = ds.ContactPointCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        fields = dict(data.validated_data)
+    def create(self, request, fields):
         try:
             with transaction.atomic():
-                point = contact_point_add(actor=request.user, **fields)
+                return contact_point_add(actor=request.user, **fields)
         except IntegrityError:
             raise ValidationError(
                 {"value": [_("The debtor already has this contact point.")]}
             ) from None
-        return Response(ds.ContactPointDetailSerializer(point).data, status=201)
 
 
 class ContactPointDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.ContactPointDetailSerializer
-
-    def get_queryset(self):
-        return _contact_points(self.request.user)
+    scope = staticmethod(_contact_points)
 
     @extend_schema(request=ds.ContactPointStatusSerializer, responses=serializer_class)
     def patch(self, request, pk: int):
@@ -259,16 +274,12 @@ def _installments(user):
 class InstallmentListView(Scoped, generics.ListAPIView):
     serializer_class = ds.InstallmentDetailSerializer
     filterset_class = filters.InstallmentFilter
-
-    def get_queryset(self):
-        return _installments(self.request.user)
+    scope = staticmethod(_installments)
 
 
 class InstallmentDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.InstallmentDetailSerializer
-
-    def get_queryset(self):
-        return _installments(self.request.user)
+    scope = staticmethod(_installments)
 
 
 # --- Plans ----------------------------------------------------------------------------------
@@ -282,28 +293,23 @@ def _plans(user):
     )
 
 
-class PlanListCreateView(Scoped, generics.ListAPIView):
+@creating
+class PlanListCreateView(Scoped, Creates, generics.ListAPIView):
     serializer_class = ds.PlanSerializer
+    create_serializer_class = ds.PlanCreateSerializer
     filterset_class = filters.PlanFilter
+    scope = staticmethod(_plans)
 
-    def get_queryset(self):
-        return _plans(self.request.user)
-
-    @extend_schema(request=ds.PlanCreateSerializer, responses={201: serializer_class})
-    def post(self, request):
+    def create(self, request, fields):
         """Propose a plan from the calculator's inputs: without a discount it starts at once,
         with one it waits for a supervisor's approval."""
-        data = ds.PlanCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        plan = plan_propose(actor=request.user, **data.validated_data)
-        return Response(ds.PlanSerializer(_plans(request.user).get(pk=plan.pk)).data, status=201)
+        plan = plan_propose(actor=request.user, **fields)
+        return _plans(request.user).get(pk=plan.pk)
 
 
 class PlanDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.PlanSerializer
-
-    def get_queryset(self):
-        return _plans(self.request.user)
+    scope = staticmethod(_plans)
 
 
 # --- Promises -------------------------------------------------------------------------------
@@ -313,26 +319,20 @@ def _promises(user):
     return PromiseToPay.objects.filter(loan__in=loans_for_user(user)).select_related("loan")
 
 
-class PromiseListCreateView(Scoped, generics.ListAPIView):
+@creating
+class PromiseListCreateView(Scoped, Creates, generics.ListAPIView):
     serializer_class = ds.PromiseSerializer
+    create_serializer_class = ds.PromiseCreateSerializer
     filterset_class = filters.PromiseFilter
+    scope = staticmethod(_promises)
 
-    def get_queryset(self):
-        return _promises(self.request.user)
-
-    @extend_schema(request=ds.PromiseCreateSerializer, responses={201: serializer_class})
-    def post(self, request):
-        data = ds.PromiseCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        promise = promise_record(actor=request.user, **data.validated_data)
-        return Response(ds.PromiseSerializer(promise).data, status=201)
+    def create(self, request, fields):
+        return promise_record(actor=request.user, **fields)
 
 
 class PromiseDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.PromiseSerializer
-
-    def get_queryset(self):
-        return _promises(self.request.user)
+    scope = staticmethod(_promises)
 
 
 # --- Cases ----------------------------------------------------------------------------------
@@ -341,16 +341,12 @@ class PromiseDetailView(Scoped, generics.RetrieveAPIView):
 class CaseListView(Scoped, generics.ListAPIView):
     serializer_class = ds.CaseSerializer
     filterset_class = filters.CaseFilter
-
-    def get_queryset(self):
-        return cases_for_user(self.request.user)
+    scope = staticmethod(cases_for_user)
 
 
 class CaseDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.CaseSerializer
-
-    def get_queryset(self):
-        return cases_for_user(self.request.user)
+    scope = staticmethod(cases_for_user)
 
     @extend_schema(
         request=ds.CaseAssignSerializer,
@@ -376,26 +372,20 @@ def _notes(user):
     return Note.objects.filter(debtor__in=debtors_for_user(user)).select_related("author")
 
 
-class NoteListCreateView(Scoped, generics.ListAPIView):
+@creating
+class NoteListCreateView(Scoped, Creates, generics.ListAPIView):
     serializer_class = ds.NoteSerializer
+    create_serializer_class = ds.NoteCreateSerializer
     filterset_class = filters.NoteFilter
+    scope = staticmethod(_notes)
 
-    def get_queryset(self):
-        return _notes(self.request.user)
-
-    @extend_schema(request=ds.NoteCreateSerializer, responses={201: serializer_class})
-    def post(self, request):
-        data = ds.NoteCreateSerializer(data=request.data, context={"request": request})
-        data.is_valid(raise_exception=True)
-        note = note_add(actor=request.user, **data.validated_data)
-        return Response(ds.NoteSerializer(note).data, status=201)
+    def create(self, request, fields):
+        return note_add(actor=request.user, **fields)
 
 
 class NoteDetailView(Scoped, generics.RetrieveAPIView):
     serializer_class = ds.NoteSerializer
-
-    def get_queryset(self):
-        return _notes(self.request.user)
+    scope = staticmethod(_notes)
 
 
 # --- Strategies and templates (configuration: supervisors and admins read them) --------------

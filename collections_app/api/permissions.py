@@ -8,16 +8,29 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from collections_app.roles import is_admin, is_supervisor
 
 
-class ReadAnyWriteSupervisor(BasePermission):
-    """Reading is scoped by the access rules; creating ledger records is for supervisors and
-    admins (debtors and loans come from the lender's systems, not from collectors)."""
+class SupervisorWrites(BasePermission):
+    """Anyone signed in reads (scoped by the access rules); supervisors and admins write."""
 
-    message = _("Only supervisors and admins may create debtors and loans.")
+    message = _("Only supervisors and admins may do this.")
 
     def has_permission(self, request, view) -> bool:
         if not (request.user and request.user.is_authenticated):
             return False
         return request.method in SAFE_METHODS or is_supervisor(request.user)
+
+
+class ReadAnyWriteSupervisor(SupervisorWrites):
+    """Creating ledger records is for supervisors and admins (debtors and loans come from the
+    lender's systems, not from collectors)."""
+
+    message = _("Only supervisors and admins may create debtors and loans.")
+
+
+class SupervisorsOnly(BasePermission):
+    message = _("Only supervisors and admins may do this.")
+
+    def has_permission(self, request, view) -> bool:
+        return bool(request.user and is_supervisor(request.user))
 
 
 class IsAdminRole(BasePermission):
