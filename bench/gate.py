@@ -345,7 +345,7 @@ def _percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def _history_plan() -> str:
-    """How PostgreSQL reads a debtor's recent attempts inside the gate's snapshot statement."""
+    """How PostgreSQL reads a debtor's recent attempts inside the gate's read statement."""
     from django.db import connection
 
     from compliance import snapshot
@@ -355,13 +355,14 @@ def _history_plan() -> str:
         Debtor.objects.filter(external_ref__startswith=PREFIX).values_list("id", flat=True).first()
     )
     params = {
-        "debtor": debtor_id,
-        "channel": "call",
-        "point": None,
+        "debtors": [debtor_id],
+        "channels": ["call"],
         "since": PINNED_NOW - snapshot.DEFAULT_LOOKBACK,
+        "ids": 1,
     }
     with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN " + snapshot._sql().replace("{exclude}", ""), params)
+        statement = snapshot._read_many_statement(cursor)
+        cursor.execute("EXPLAIN " + statement.sql, params)
         lines = [row[0].strip() for row in cursor.fetchall()]
     found = [line for line in lines if "compliance_contactattempt" in line]
     return found[0].lstrip("-> ") if found else lines[0]

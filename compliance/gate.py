@@ -6,7 +6,10 @@
   writes a decision to the ledger and, when allowed, records a pending outbound attempt and
   returns a single-use ``Permit``. Blocked, it raises ``ContactBlocked`` after the decision is
   committed. Call it outside any transaction of your own, or the decision row is rolled back
-  with yours when you give up.
+  with yours when you give up. On PostgreSQL it costs two round trips: the lock and the
+  read in one message, then the writes and the (synchronous) commit in another.
+* ``request_many`` — the same for a batch (the reminder dispatcher): every debtor locked, each
+  request judged and recorded, one transaction and one commit for all.
 * ``redeem_permit`` — used by ``compliance.channels.ChannelBackend.send`` only: spends a
   permit once and returns the attempt it stands for.
 
@@ -20,10 +23,12 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.core.exceptions import ValidationError
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
 
@@ -129,8 +134,11 @@ def situation_from(
     loan_id: int | None = None,
     contact_point_id: int | None = None,
     exclude_attempt_id: int | None = None,
+    pending: tuple[engine.Fact, ...] = (),
 ) -> engine.Situation:
-    """Turn what was read into what the rules engine judges."""
+    """Turn what was read into what the rules engine judges.
+
+    ``pending`` are attempts granted earlier in the same batch, not written yet."""
     debtor = snapshot.debtor
     contact_point = snapshot.point(contact_point_id)
     if contact_point_id is not None and contact_point is None:
@@ -142,6 +150,8 @@ def situation_from(
     history = snapshot.history
     if rules is not None and at - rules.lookback() < snapshot.since:
         history = snapshots.history_since(debtor.pk, at - rules.lookback(), exclude_attempt_id)
+    if pending:
+        history = (*history, *pending)
 
     recent: tuple[str, ...] = ()
     if (
@@ -200,6 +210,7 @@ def judge(
     loan_id: int | None = None,
     contact_point_id: int | None = None,
     exclude_attempt_id: int | None = None,
+    pending: tuple[engine.Fact, ...] = (),
 ) -> tuple[Decision, ContactPolicy]:
     """Evaluate the policy that applies to the snapshot's debtor at ``at``."""
     ref = snapshots.choose_policy(snapshot)
@@ -215,6 +226,7 @@ def judge(
         loan_id=loan_id,
         contact_point_id=contact_point_id,
         exclude_attempt_id=exclude_attempt_id,
+        pending=pending,
     )
     verdict = engine.evaluate(rules, situation, at)
     decision = Decision(
@@ -228,12 +240,12 @@ def judge(
     return decision, policy
 
 
-def _load(debtor_id, channel, contact_point, at, *, exclude_attempt_id=None):
+def _load(debtor_id, channel, contact_point_id, at, *, exclude_attempt_id=None):
     try:
         return snapshots.load(
             debtor_id=debtor_id,
             channel=channel,
-            contact_point_id=getattr(contact_point, "pk", None),
+            contact_point_id=contact_point_id,
             at=at,
             exclude_attempt_id=exclude_attempt_id,
         )
@@ -247,7 +259,7 @@ def check(*, debtor, channel, loan=None, contact_point=None, at=None) -> Decisio
     at = django_tz.now() if at is None else at
     if django_tz.is_naive(at):
         raise GateInputError(_("The instant must carry a time zone."))
-    snapshot = _load(debtor.pk, channel, contact_point, at)
+    snapshot = _load(debtor.pk, channel, getattr(contact_point, "pk", None), at)
     decision, _policy = judge(
         snapshot,
         channel=channel,
@@ -266,64 +278,322 @@ def _actor_fields(actor) -> tuple[str, int | None]:
     return actor_label(actor), actor.pk
 
 
-_INSERT: Statement | None = None
-_INSERT_TYPES = {
-    "at": "timestamptz",
-    "label": "text",
-    "user": "bigint",
-    "debtor": "bigint",
-    "channel": "text",
-    "loan": "bigint",
-    "point": "bigint",
-    "allowed": "boolean",
-    "reasons": "text",
-    "next": "timestamptz",
-    "zones": "text",
-    "policy": "bigint",
-    "slug": "text",
-    "version": "integer",
-    "token_hash": "text",
-    "expires": "timestamptz",
-}
+@dataclass(frozen=True)
+class GateRequest:
+    """One contact asked of ``request_many``, by ids. Build it with ``GateRequest.of``, which
+    refuses a loan or contact point of another debtor."""
+
+    debtor_id: int
+    channel: str
+    actor: object = None  # a user, a system actor's name, or None
+    loan_id: int | None = None
+    contact_point_id: int | None = None
+
+    @classmethod
+    def of(cls, *, debtor, channel, actor, loan=None, contact_point=None) -> GateRequest:
+        _validate(debtor, channel, loan, contact_point)
+        return cls(
+            debtor_id=debtor.pk,
+            channel=channel,
+            actor=actor,
+            loan_id=getattr(loan, "pk", None),
+            contact_point_id=getattr(contact_point, "pk", None),
+        )
 
 
-def _insert_statement() -> Statement:
-    """Decision, pending attempt and permit in one statement (the last two only if allowed)."""
-    global _INSERT
-    if _INSERT is None:
+# What ``request_many`` gives for each request: a permit, the blocking decision, or the error
+# that kept it from being judged (an unknown debtor, a contact point of another debtor, a
+# debtor without a known time zone). Errors record no decision.
+GateOutcome = Permit | Decision | GateInputError | ValidationError
+
+
+def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) -> Permit:
+    """Ask to contact ``debtor``; return a ``Permit`` or raise ``ContactBlocked``.
+
+    Every decision, allowed or blocked, is written to the ledger. The debtor's row is locked
+    for the whole transaction, so two requests for the same debtor are judged one after the
+    other, each seeing the other's attempt.
+    """
+    wanted = GateRequest.of(
+        debtor=debtor, channel=channel, actor=actor, loan=loan, contact_point=contact_point
+    )
+    (outcome,) = request_many([wanted], now=now)
+    if isinstance(outcome, Permit):
+        return outcome
+    if isinstance(outcome, Decision):
+        raise ContactBlocked(outcome)
+    raise outcome
+
+
+def request_many(requests: Sequence[GateRequest], *, now=None) -> list[GateOutcome]:
+    """Judge several requests in one transaction; return one outcome per request, in order.
+
+    The same guarantees as ``request``, for each: every debtor named is locked (in id order)
+    before anything about it is read, the clock is read after the locks are held, every
+    decision is written to the ledger, and each allowed one gets its pending attempt and a
+    single-use permit. Two requests for the same debtor are judged one after the other, the
+    second counting the first's attempt. On PostgreSQL, outside a transaction of the caller,
+    the whole batch costs two round trips and one commit: lock and read, then write and commit.
+    Inside the caller's transaction it runs in a savepoint and commits with the caller.
+    """
+    requests = list(requests)
+    if not requests:
+        return []
+    if connection.vendor != "postgresql":
+        return [_request_with_orm(wanted, now) for wanted in requests]
+    if connection.get_autocommit() and not connection.in_atomic_block:
+        return _request_many_sql(requests, now, own_transaction=True)
+    with transaction.atomic():
+        return _request_many_sql(requests, now, own_transaction=False)
+
+
+def _request_many_sql(
+    requests: list[GateRequest], now, *, own_transaction: bool
+) -> list[GateOutcome]:
+    # The history is read from an instant no later than the one judged (the clock read after
+    # the locks, or ``now``), so it covers everything that instant's rules look at.
+    since = (django_tz.now() if now is None else now) - snapshots.DEFAULT_LOOKBACK
+    with connection.cursor() as cursor:
+        try:
+            batch = snapshots.lock_and_load(
+                cursor,
+                debtor_ids=sorted({r.debtor_id for r in requests}),
+                channels=sorted({r.channel for r in requests}),
+                since=since,
+                ids=len(requests),
+                begin=own_transaction,
+            )
+            at = django_tz.now() if now is None else now
+            outcomes, rows = _judge_batch(requests, batch, at)
+            _write(cursor, rows, at, commit=own_transaction)
+        except BaseException:
+            if own_transaction:
+                _rollback(cursor)
+            raise
+    return outcomes
+
+
+def _rollback(cursor) -> None:
+    try:
+        cursor.execute("ROLLBACK")
+    except DatabaseError:
+        connection.close()  # the session is gone, and its transaction with it
+
+
+def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
+    """Judge each request at ``at``; return the outcomes and the ledger rows to write."""
+    outcomes: list[GateOutcome] = []
+    rows: list[tuple] = []
+    expires_at = at + permit_ttl()
+    ids = iter(zip(batch.decision_ids, batch.attempt_ids, strict=True))
+    granted: dict[int, list[engine.Fact]] = {}
+    for wanted in requests:
+        data = batch.debtors.get(wanted.debtor_id)
+        if data is None:
+            outcomes.append(
+                GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": wanted.debtor_id})
+            )
+            continue
+        pending = granted.setdefault(wanted.debtor_id, [])
+        try:
+            decision, policy = judge(
+                data.snapshot(wanted.channel, wanted.contact_point_id),
+                channel=wanted.channel,
+                at=at,
+                loan_id=wanted.loan_id,
+                contact_point_id=wanted.contact_point_id,
+                pending=tuple(pending),
+            )
+        except (GateInputError, ValidationError) as exc:
+            outcomes.append(exc)
+            continue
+        decision_id, attempt_id = next(ids)
+        decision = replace(decision, decision_id=decision_id)
+        label, user_id = _actor_fields(wanted.actor)
+        token = None
+        if decision.allowed:
+            token = secrets.token_urlsafe(32)
+            # The batch's next request for this debtor counts this attempt.
+            pending.append(
+                engine.Fact(
+                    channel=wanted.channel,
+                    direction="outbound",
+                    outcome=engine.PENDING,
+                    occurred_at=at,
+                    loan_id=wanted.loan_id,
+                    contact_point_id=wanted.contact_point_id,
+                    id=attempt_id,
+                )
+            )
+            outcomes.append(
+                Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt_id)
+            )
+        else:
+            outcomes.append(decision)
+        rows.append(
+            (
+                decision_id,
+                wanted.debtor_id,
+                wanted.channel,
+                wanted.loan_id,
+                wanted.contact_point_id,
+                decision.allowed,
+                json.dumps(decision.reasons),
+                decision.next_allowed_at,
+                json.dumps(decision.timezones),
+                policy.pk,
+                policy.slug,
+                policy.version,
+                label,
+                user_id,
+                attempt_id,
+                hash_token(token) if token else None,
+            )
+        )
+    return outcomes, rows
+
+
+_ROW_FIELDS = (
+    "ids",
+    "debtors",
+    "channels",
+    "loans",
+    "points",
+    "allowed",
+    "reasons",
+    "nexts",
+    "zones",
+    "policies",
+    "slugs",
+    "versions",
+    "labels",
+    "users",
+    "attempts",
+    "hashes",
+)
+_DECIDE: Statement | None = None
+
+
+def _decide_statement() -> Statement:
+    """Decisions, and for the allowed ones the pending attempt and the permit: one statement."""
+    global _DECIDE
+    if _DECIDE is None:
         # Table names come from the models; every value is a query parameter.
         sql = f"""
-WITH decision AS (
+WITH input AS (
+    SELECT * FROM unnest(
+        %(ids)s::bigint[], %(debtors)s::bigint[], %(channels)s::text[], %(loans)s::bigint[],
+        %(points)s::bigint[], %(allowed)s::boolean[], %(reasons)s::text[],
+        %(nexts)s::timestamptz[], %(zones)s::text[], %(policies)s::bigint[], %(slugs)s::text[],
+        %(versions)s::integer[], %(labels)s::text[], %(users)s::bigint[], %(attempts)s::bigint[],
+        %(hashes)s::text[]
+    ) AS t(id, debtor_id, channel, loan_id, point_id, allowed, reasons, next_allowed_at, zones,
+           policy_id, slug, version, label, user_id, attempt_id, token_hash)
+), decision AS (
     INSERT INTO {ContactDecision._meta.db_table}
-        (decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id, contact_point_id,
-         allowed, reasons, next_allowed_at, timezones, policy_id, policy_slug, policy_version)
-    VALUES (%(at)s, %(label)s, %(user)s, %(debtor)s, %(channel)s, %(loan)s, %(point)s,
-            %(allowed)s, %(reasons)s::jsonb, %(next)s, %(zones)s::jsonb, %(policy)s, %(slug)s,
-            %(version)s)
-    RETURNING id
+        (id, decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id,
+         contact_point_id, allowed, reasons, next_allowed_at, timezones, policy_id, policy_slug,
+         policy_version)
+    SELECT id, %(at)s, label, user_id, debtor_id, channel, loan_id, point_id, allowed,
+           reasons::jsonb, next_allowed_at, zones::jsonb, policy_id, slug, version
+      FROM input
 ), attempt AS (
     INSERT INTO {ContactAttempt._meta.db_table}
-        (debtor_id, loan_id, contact_point_id, channel, direction, outcome, occurred_at,
+        (id, debtor_id, loan_id, contact_point_id, channel, direction, outcome, occurred_at,
          actor_label, actor_user_id, decision_id, breach, breach_reasons, created_at)
-    SELECT %(debtor)s, %(loan)s, %(point)s, %(channel)s, 'outbound', 'pending', %(at)s,
-           %(label)s, %(user)s, decision.id, false, '[]'::jsonb, %(at)s
-      FROM decision WHERE %(allowed)s
-    RETURNING id, decision_id
-), permit AS (
-    INSERT INTO {ContactPermit._meta.db_table}
-        (token_hash, decision_id, attempt_id, debtor_id, channel, issued_at, expires_at)
-    SELECT %(token_hash)s, attempt.decision_id, attempt.id, %(debtor)s, %(channel)s, %(at)s,
-           %(expires)s
-      FROM attempt
-    RETURNING id
+    SELECT attempt_id, debtor_id, loan_id, point_id, channel, 'outbound', 'pending', %(at)s,
+           label, user_id, id, false, '[]'::jsonb, %(at)s
+      FROM input WHERE allowed
 )
-SELECT decision.id, (SELECT id FROM attempt), (SELECT id FROM permit) FROM decision
+INSERT INTO {ContactPermit._meta.db_table}
+    (token_hash, decision_id, attempt_id, debtor_id, channel, issued_at, expires_at)
+SELECT token_hash, id, attempt_id, debtor_id, channel, %(at)s, %(expires)s
+  FROM input WHERE allowed
 """  # noqa: S608
-        _INSERT = Statement("compliance_decide", sql, _INSERT_TYPES)
-    return _INSERT
+        types = dict.fromkeys(_ROW_FIELDS, "")
+        types.update(
+            ids="bigint[]",
+            debtors="bigint[]",
+            channels="text[]",
+            loans="bigint[]",
+            points="bigint[]",
+            allowed="boolean[]",
+            reasons="text[]",
+            nexts="timestamptz[]",
+            zones="text[]",
+            policies="bigint[]",
+            slugs="text[]",
+            versions="integer[]",
+            labels="text[]",
+            users="bigint[]",
+            attempts="bigint[]",
+            hashes="text[]",
+            at="timestamptz",
+            expires="timestamptz",
+        )
+        _DECIDE = Statement("compliance_decide_many", sql, types)
+    return _DECIDE
 
 
-def _record(
+def _write(cursor, rows: list[tuple], at: dt.datetime, *, commit: bool) -> None:
+    """Write the ledger rows (and commit, in the same message, when the batch owns its
+    transaction: a synchronous commit, so a permit is never handed out before it is durable)."""
+    if not rows:
+        if commit:
+            cursor.execute("ROLLBACK")  # nothing to keep: let the locks go
+        return
+    values = {
+        name: list(column)
+        for name, column in zip(_ROW_FIELDS, zip(*rows, strict=True), strict=True)
+    }
+    values["at"] = at
+    values["expires"] = at + permit_ttl()
+    sql, params = _decide_statement().call(cursor, values)
+    cursor.execute(f"{sql};\nCOMMIT" if commit else sql, params)
+
+
+# --- Other databases (SQLite for the demo): the same decisions with plain ORM writes --------
+
+
+def _request_with_orm(wanted: GateRequest, now) -> GateOutcome:
+    label, user_id = _actor_fields(wanted.actor)
+    token = secrets.token_urlsafe(32)
+    try:
+        with transaction.atomic():
+            if not snapshots.lock_debtor(wanted.debtor_id):
+                raise GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": wanted.debtor_id})
+            at = django_tz.now() if now is None else now
+            snapshot = _load(wanted.debtor_id, wanted.channel, wanted.contact_point_id, at)
+            decision, policy = judge(
+                snapshot,
+                channel=wanted.channel,
+                at=at,
+                loan_id=wanted.loan_id,
+                contact_point_id=wanted.contact_point_id,
+            )
+            expires_at = at + permit_ttl()
+            decision_id, attempt_id = _record_with_orm(
+                decision=decision,
+                policy=policy,
+                at=at,
+                label=label,
+                user_id=user_id,
+                debtor_id=wanted.debtor_id,
+                channel=wanted.channel,
+                loan_id=wanted.loan_id,
+                point_id=wanted.contact_point_id,
+                token_hash=hash_token(token),
+                expires_at=expires_at,
+            )
+    except (GateInputError, ValidationError) as exc:
+        return exc
+    decision = replace(decision, decision_id=decision_id)
+    if not decision.allowed:
+        return decision
+    return Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt_id)
+
+
+def _record_with_orm(
     *,
     decision,
     policy,
@@ -338,31 +608,6 @@ def _record(
     expires_at,
 ) -> tuple[int, int | None]:
     """Write the decision (and, when allowed, the attempt and permit); return their ids."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            _insert_statement().execute(
-                cursor,
-                {
-                    "at": at,
-                    "label": label,
-                    "user": user_id,
-                    "debtor": debtor_id,
-                    "channel": channel,
-                    "loan": loan_id,
-                    "point": point_id,
-                    "allowed": decision.allowed,
-                    "reasons": json.dumps(list(decision.reasons)),
-                    "next": decision.next_allowed_at,
-                    "zones": json.dumps(list(decision.timezones)),
-                    "policy": policy.pk,
-                    "slug": policy.slug,
-                    "version": policy.version,
-                    "token_hash": token_hash,
-                    "expires": expires_at,
-                },
-            )
-            decision_id, attempt_id, _permit_id = cursor.fetchone()
-        return decision_id, attempt_id
     row = ContactDecision.objects.create(
         decided_at=at,
         actor_label=label,
@@ -406,48 +651,6 @@ def _record(
     return row.pk, attempt.pk
 
 
-def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) -> Permit:
-    """Ask to contact ``debtor``; return a ``Permit`` or raise ``ContactBlocked``.
-
-    Every decision, allowed or blocked, is written to the ledger. The debtor's row is locked
-    for the whole transaction, so two requests for the same debtor are judged one after the
-    other, each seeing the other's attempt.
-    """
-    _validate(debtor, channel, loan, contact_point)
-    label, user_id = _actor_fields(actor)
-    loan_id = getattr(loan, "pk", None)
-    point_id = getattr(contact_point, "pk", None)
-    token = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        # Lock first, then read the clock and everything else in statements that start after
-        # the lock is held: they see every attempt committed by the request ahead of this one.
-        if not snapshots.lock_debtor(debtor.pk):
-            raise GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": debtor.pk})
-        at = django_tz.now() if now is None else now
-        snapshot = _load(debtor.pk, channel, contact_point, at)
-        decision, policy = judge(
-            snapshot, channel=channel, at=at, loan_id=loan_id, contact_point_id=point_id
-        )
-        expires_at = at + permit_ttl()
-        decision_id, attempt_id = _record(
-            decision=decision,
-            policy=policy,
-            at=at,
-            label=label,
-            user_id=user_id,
-            debtor_id=debtor.pk,
-            channel=channel,
-            loan_id=loan_id,
-            point_id=point_id,
-            token_hash=hash_token(token),
-            expires_at=expires_at,
-        )
-    decision = replace(decision, decision_id=decision_id)
-    if not decision.allowed:
-        raise ContactBlocked(decision)
-    return Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt_id)
-
-
 def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt:
     """Spend a permit once; return its attempt. Raise ``InvalidPermit`` when it cannot be used."""
     token_hash = hash_token(token or "")
@@ -465,10 +668,79 @@ def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt
         )
     if spent == 1:
         return permit.attempt
+    raise _invalid(permit, channel=channel, debtor_id=debtor_id)
+
+
+def _invalid(permit: ContactPermit | None, *, channel: str, debtor_id: int) -> InvalidPermit:
+    """Why a permit could not be spent."""
     if permit is None:
-        raise InvalidPermit(_("Unknown permit."))
+        return InvalidPermit(_("Unknown permit."))
     if permit.channel != channel or permit.debtor_id != debtor_id:
-        raise InvalidPermit(_("The permit is for another debtor or channel."))
+        return InvalidPermit(_("The permit is for another debtor or channel."))
     if permit.redeemed_at is not None:
-        raise InvalidPermit(_("The permit was already used."))
-    raise InvalidPermit(_("The permit has expired."))
+        return InvalidPermit(_("The permit was already used."))
+    return InvalidPermit(_("The permit has expired."))
+
+
+def redeem_permits(
+    wanted: Sequence[tuple[str, str, int]],
+) -> list[ContactAttempt | InvalidPermit]:
+    """``redeem_permit`` for several ``(token, channel, debtor_id)`` at once.
+
+    Every permit that can be spent is spent in one transaction (one synchronous commit,
+    before anything is delivered); each item gets its attempt or its ``InvalidPermit``. A
+    token named twice is spent once: the second item gets "already used".
+    """
+    hashes = [hash_token(token or "") for token, _channel, _debtor in wanted]
+    now = django_tz.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # The conditions are checked by the UPDATE itself, so two callers can never
+                # both spend one permit; RETURNING says which ones this call spent.
+                cursor.execute(
+                    f"""UPDATE {ContactPermit._meta.db_table} AS p SET redeemed_at = %s
+                      FROM unnest(%s::text[], %s::text[], %s::bigint[])
+                           AS v(token_hash, channel, debtor_id)
+                     WHERE p.token_hash = v.token_hash AND p.channel = v.channel
+                       AND p.debtor_id = v.debtor_id AND p.redeemed_at IS NULL
+                       AND p.expires_at > %s
+                 RETURNING p.token_hash, p.attempt_id""",  # noqa: S608
+                    [
+                        now,
+                        hashes,
+                        [channel for _token, channel, _debtor in wanted],
+                        [debtor for _token, _channel, debtor in wanted],
+                        now,
+                    ],
+                )
+                spent = dict(cursor.fetchall())
+        else:
+            spent = {}
+            for token_hash, (_token, channel, debtor_id) in zip(hashes, wanted, strict=True):
+                permits = ContactPermit.objects.filter(token_hash=token_hash)
+                if permits.filter(
+                    channel=channel,
+                    debtor_id=debtor_id,
+                    redeemed_at__isnull=True,
+                    expires_at__gt=now,
+                ).update(redeemed_at=now):
+                    spent[token_hash] = permits.values_list("attempt_id", flat=True).get()
+    attempts = ContactAttempt.objects.in_bulk(spent.values()) if spent else {}
+    missing = set(hashes) - set(spent)
+    permits = (
+        {p.token_hash: p for p in ContactPermit.objects.filter(token_hash__in=missing)}
+        if missing
+        else {}
+    )
+    results: list[ContactAttempt | InvalidPermit] = []
+    given: set[str] = set()
+    for token_hash, (_token, channel, debtor_id) in zip(hashes, wanted, strict=True):
+        if token_hash in spent and token_hash not in given:
+            given.add(token_hash)
+            results.append(attempts[spent[token_hash]])
+        elif token_hash in given:
+            results.append(InvalidPermit(_("The permit was already used.")))
+        else:
+            results.append(_invalid(permits.get(token_hash), channel=channel, debtor_id=debtor_id))
+    return results

@@ -2,7 +2,9 @@
 
 The gate runs the same three statements for every decision; planning them costs the server
 several times more than running them. Each is prepared once per database session
-(``PREPARE``) and then executed by name. A new connection prepares again.
+(``PREPARE``) and then executed by name. A new connection prepares again. ``call`` gives the
+``EXECUTE`` text and its parameters, so that several statements can travel to the server in
+one message (one round trip).
 
 Turn it off with ``COMPLIANCE_PREPARED_STATEMENTS = False`` when connections go through a
 pooler in transaction mode (PgBouncer), where a session-level prepared statement may be on
@@ -49,6 +51,9 @@ class Statement:
     types: dict[str, str]
     _order: list[str] = field(default_factory=list, init=False)
     _prepare: str = field(default="", init=False)
+    _execute: str = field(default="", init=False)
+    _plain: str = field(default="", init=False)
+    _occurrences: list[str] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         order: list[str] = []
@@ -66,16 +71,33 @@ class Statement:
         signature = ", ".join(self.types[p] for p in order)
         self._order = order
         self._prepare = f"PREPARE {self.name} ({signature}) AS {body}"
+        # Each parameter cast to its type: a list of NULLs has none of its own.
+        casts = ", ".join(f"%s::{self.types[p]}" for p in order)
+        self._execute = f"EXECUTE {self.name} ({casts})"
+        self._occurrences = _NAMED.findall(self.sql)
+        self._plain = _NAMED.sub("%s", self.sql)
 
-    def execute(self, cursor, values: dict) -> None:
-        """Execute with ``cursor`` (a cursor of the default connection)."""
+    def _prepared(self, cursor) -> bool:
+        """Prepare the statement on the cursor's session if needed; False when turned off."""
         if not enabled():
-            cursor.execute(self.sql, values)
-            return
+            return False
         raw = cursor.connection
         key = (id(raw), raw.get_backend_pid(), self.name)
         if key not in _PREPARED:
             cursor.execute(self._prepare)
             _PREPARED.add(key)
-        placeholders = ", ".join(["%s"] * len(self._order))
-        cursor.execute(f"EXECUTE {self.name} ({placeholders})", [values[p] for p in self._order])
+        return True
+
+    def call(self, cursor, values: dict) -> tuple[str, list]:
+        """The SQL that runs the statement and its positional (``%s``) parameters.
+
+        Prepares the statement first when needed, so the text can be sent together with
+        others in one message."""
+        if self._prepared(cursor):
+            return self._execute, [values[p] for p in self._order]
+        return self._plain, [values[p] for p in self._occurrences]
+
+    def execute(self, cursor, values: dict) -> None:
+        """Execute with ``cursor`` (a cursor of the default connection)."""
+        sql, params = self.call(cursor, values)
+        cursor.execute(sql, params)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,7 @@ from . import snapshot as snapshots
 from .gate import GateInputError, _actor_fields, judge
 from .models import (
     ContactAttempt,
+    ContactDecision,
     ContactPolicy,
     DebtorContactPreference,
     Direction,
@@ -122,6 +124,33 @@ def contact_attempt_record(
     attempt.completed_at = now
     attempt.save()
     return attempt
+
+
+def permit_attempts_complete(
+    *, attempt_ids: list[int], outcome: str, now: dt.datetime | None = None
+) -> int:
+    """Record one outcome for a batch of attempts made under permits (a dispatcher's sends).
+
+    Such an attempt was judged by the gate when its permit was granted, at the instant it
+    carries and with the debtor locked, so it is within the policy: ``breach`` stays false and
+    the policy judged against is its decision's. Only attempts still pending and granted by a
+    decision change; returns how many did.
+    """
+    if outcome not in RECORDABLE_OUTCOMES:
+        raise GateInputError(_("Unknown outcome %(outcome)s.") % {"outcome": outcome})
+    if not attempt_ids:
+        return 0
+    return ContactAttempt.objects.filter(
+        pk__in=attempt_ids, outcome=Outcome.PENDING, decision__isnull=False
+    ).update(
+        outcome=outcome,
+        completed_at=now or django_tz.now(),
+        breach=False,
+        breach_reasons=[],
+        breach_policy_id=Subquery(
+            ContactDecision.objects.filter(pk=OuterRef("decision_id")).values("policy_id")[:1]
+        ),
+    )
 
 
 POLICY_FIELDS = ("name", "country", "region", "is_default", "is_active", "rules", "source", "notes")

@@ -9,6 +9,12 @@ waited for the lock would still miss the attempts of the transaction it waited f
 Every other database gets the same ``Snapshot`` from plain ORM queries (``load_with_orm``),
 which the tests compare with the PostgreSQL statement.
 
+``request`` reads with ``lock_and_load``: one message to the server holds the lock statement
+and, after it, a read of every debtor of the batch (each ``DebtorData`` gives the
+``Snapshot`` of one request). The two are separate statements, so the read starts after the
+lock is held, and they travel in one round trip. The read also draws the ids the decisions
+and attempts will have, so that writing them needs no answer from the server.
+
 The history reaches back ``lookback`` before the instant judged, on every channel; the gate
 reads further back only for a policy whose rules need it.
 """
@@ -211,6 +217,192 @@ def lock_debtor(debtor_id: int) -> bool:
         Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
         is not None
     )
+
+
+def _lock_many_statement() -> Statement:
+    found = _STATEMENTS.get("lock_many")
+    if found is None:
+        # ORDER BY: rows are locked in id order, so two batches never wait for each other
+        # in a circle.
+        found = _STATEMENTS["lock_many"] = Statement(
+            "compliance_lock_debtors",
+            f"SELECT id FROM {Debtor._meta.db_table} "  # noqa: S608
+            "WHERE id = ANY(%(debtors)s::bigint[]) ORDER BY id FOR UPDATE",
+            {"debtors": "bigint[]"},
+        )
+    return found
+
+
+_SEQUENCES: dict[str, str] = {}
+
+
+def _sequence(cursor, model) -> str:
+    """The name of the sequence behind a model's id (looked up once per process)."""
+    table = model._meta.db_table
+    if table not in _SEQUENCES:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        _SEQUENCES[table] = cursor.fetchone()[0]
+    return _SEQUENCES[table]
+
+
+def _read_many_statement(cursor) -> Statement:
+    found = _STATEMENTS.get("read_many")
+    if found is not None:
+        return found
+    from .models import ContactDecision
+
+    debtor = Debtor._meta.db_table
+    point = ContactPoint._meta.db_table
+    consent = ChannelConsent._meta.db_table
+    preference = DebtorContactPreference._meta.db_table
+    attempt = ContactAttempt._meta.db_table
+    policy = ContactPolicy._meta.db_table
+    decision_ids = _sequence(cursor, ContactDecision)
+    attempt_ids = _sequence(cursor, ContactAttempt)
+    # Table and sequence names come from the models; every value is a query parameter. The
+    # last two columns are uncorrelated: computed once per statement, not once per row.
+    sql = f"""
+SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
+       d.cease_communication, d.hardship_pause_until, d.dispute_at, d.bankruptcy_at,
+       d.deceased_at, d.cease_communication_at, d.hardship_at,
+       (SELECT json_agg(json_build_array(cp.id, cp.kind, cp.owner, cp.status, cp.value,
+                                         cp.country, cp.timezone) ORDER BY cp.id)
+          FROM {point} cp WHERE cp.debtor_id = d.id),
+       (SELECT json_agg(json_build_array(c.channel, c.contact_point_id,
+                                         to_char(c.consented_at AT TIME ZONE 'UTC', '{ISO}'),
+                                         to_char(c.opted_out_at AT TIME ZONE 'UTC', '{ISO}')))
+          FROM {consent} c
+         WHERE c.debtor_id = d.id AND c.channel = ANY(%(channels)s::text[])),
+       (SELECT json_agg(json_build_array(p.channel, p.start_time, p.end_time, p.weekdays))
+          FROM {preference} p
+         WHERE p.debtor_id = d.id AND p.kind = 'inconvenient'
+           AND (p.channel = '' OR p.channel = ANY(%(channels)s::text[]))),
+       (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome,
+                                         to_char(a.occurred_at AT TIME ZONE 'UTC', '{ISO}'),
+                                         a.loan_id, a.contact_point_id))
+          FROM {attempt} a
+         WHERE a.debtor_id = d.id AND a.occurred_at >= %(since)s),
+       (SELECT json_agg(json_build_array(pol.id, pol.version, pol.slug, pol.country, pol.region,
+                                         pol.is_default))
+          FROM {policy} pol
+         WHERE pol.is_current AND pol.is_active AND (pol.is_default OR pol.country = d.country)),
+       (SELECT array_agg(nextval('{decision_ids}'))::text FROM generate_series(1, %(ids)s)),
+       (SELECT array_agg(nextval('{attempt_ids}'))::text FROM generate_series(1, %(ids)s))
+  FROM {debtor} d
+ WHERE d.id = ANY(%(debtors)s::bigint[])
+"""  # noqa: S608
+    found = _STATEMENTS["read_many"] = Statement(
+        "compliance_read_debtors",
+        sql,
+        {"channels": "text[]", "since": "timestamptz", "ids": "integer", "debtors": "bigint[]"},
+    )
+    return found
+
+
+@dataclass
+class DebtorData:
+    """What ``lock_and_load`` read about one debtor, for every channel of the batch."""
+
+    debtor: DebtorFacts
+    points: list[PointFacts]
+    consents: list[tuple[str, Consent]]  # (channel, consent)
+    inconvenient: list[tuple[str, InconvenientTime]]  # ("" for every channel, or one)
+    history: list[Fact]
+    policies: list[PolicyRef]
+    since: dt.datetime
+
+    def snapshot(self, channel: str, contact_point_id: int | None) -> Snapshot:
+        """The snapshot ``load`` would read for one request (the history as it stands now)."""
+        return Snapshot(
+            debtor=self.debtor,
+            points=self.points,
+            consents=[
+                c
+                for ch, c in self.consents
+                if ch == channel
+                and (c.contact_point_id is None or c.contact_point_id == contact_point_id)
+            ],
+            inconvenient=tuple(p for ch, p in self.inconvenient if ch in ("", channel)),
+            history=tuple(self.history),
+            policies=self.policies,
+            since=self.since,
+        )
+
+
+@dataclass
+class Batch:
+    """What one ``lock_and_load`` gave: each locked debtor's data and ids drawn for writing."""
+
+    debtors: dict[int, DebtorData]
+    decision_ids: list[int]
+    attempt_ids: list[int]
+
+
+def _ids(text: str | None) -> list[int]:
+    return [int(v) for v in text[1:-1].split(",")] if text else []
+
+
+def lock_and_load(
+    cursor, *, debtor_ids: list[int], channels: list[str], since: dt.datetime, ids: int, begin: bool
+) -> Batch:
+    """Lock the debtors (in id order) and then read them, in one round trip (PostgreSQL).
+
+    ``begin`` starts the transaction in the same message. ``ids`` decision ids and as many
+    attempt ids are drawn from their sequences. A debtor that does not exist is absent.
+    """
+    lock_sql, lock_params = _lock_many_statement().call(cursor, {"debtors": debtor_ids})
+    read_sql, read_params = _read_many_statement(cursor).call(
+        cursor, {"debtors": debtor_ids, "channels": channels, "since": since, "ids": ids}
+    )
+    # Two statements in one message: each takes its own snapshot under READ COMMITTED, so
+    # the read sees every attempt committed by the transactions the lock waited for. The
+    # prepared statements keep their generic plan (an index lookup per debtor, whatever the
+    # batch's size) instead of being planned again for every call, for this transaction only.
+    statements = ["BEGIN"] if begin else []
+    statements += ["SET LOCAL plan_cache_mode TO force_generic_plan", lock_sql, read_sql]
+    sql = ";\n".join(statements)
+    cursor.execute(sql, [*lock_params, *read_params])
+    rows = cursor.fetchall()
+    found: dict[int, DebtorData] = {}
+    decision_ids: list[int] = []
+    attempt_ids: list[int] = []
+    for row in rows:
+        points, consents, preferences, history, policies = (_parse_json(v) for v in row[14:19])
+        if not decision_ids:
+            decision_ids, attempt_ids = _ids(row[19]), _ids(row[20])
+        found[row[0]] = DebtorData(
+            debtor=DebtorFacts(*row[:14]),
+            points=[PointFacts(*p) for p in points],
+            consents=[
+                (channel, Consent(cp, _utc(given), _utc(opted)))
+                for channel, cp, given, opted in consents
+            ],
+            inconvenient=[
+                (
+                    channel,
+                    InconvenientTime(
+                        start=dt.time.fromisoformat(start),
+                        end=dt.time.fromisoformat(end),
+                        weekdays=frozenset(days or ()),
+                    ),
+                )
+                for channel, start, end, days in preferences
+            ],
+            history=[
+                Fact(
+                    channel=c,
+                    direction=d,
+                    outcome=o,
+                    occurred_at=_utc(when),
+                    loan_id=loan,
+                    contact_point_id=cp,
+                )
+                for c, d, o, when, loan, cp in history
+            ],
+            policies=[PolicyRef(*p) for p in policies],
+            since=since,
+        )
+    return Batch(debtors=found, decision_ids=decision_ids, attempt_ids=attempt_ids)
 
 
 def _parse_json(value):

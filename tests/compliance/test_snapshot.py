@@ -6,6 +6,7 @@ import datetime as dt
 import types
 
 import pytest
+from django.db import connection
 
 from compliance import gate
 from compliance import snapshot as snapshots
@@ -100,6 +101,26 @@ def test_sql_and_orm_reads_agree(busy_debtor, channel):
         assert sorted(by_sql.policies, key=lambda p: p.pk) == sorted(
             by_orm.policies, key=lambda p: p.pk
         )
+    # What ``request`` reads: the batch statement, behind the lock, gives the same snapshot.
+    with connection.cursor() as cursor:
+        batch = snapshots.lock_and_load(
+            cursor,
+            debtor_ids=[debtor.pk, 987654321],
+            channels=sorted({channel, "call"}),
+            since=at - dt.timedelta(days=30),
+            ids=2,
+            begin=False,
+        )
+    assert set(batch.debtors) == {debtor.pk}
+    assert len(set(batch.decision_ids)) == 2 and len(set(batch.attempt_ids)) == 2
+    read = batch.debtors[debtor.pk].snapshot(channel, phone.pk)
+    by_orm = snapshots.load_with_orm(exclude_attempt_id=None, **kwargs)
+    assert read.debtor == by_orm.debtor
+    assert read.points == by_orm.points
+    assert sorted(read.consents, key=repr) == sorted(by_orm.consents, key=repr)
+    assert sorted(read.inconvenient, key=repr) == sorted(by_orm.inconvenient, key=repr)
+    assert _facts(read.history) == _facts(by_orm.history)
+    assert sorted(read.policies, key=lambda p: p.pk) == sorted(by_orm.policies, key=lambda p: p.pk)
 
 
 def test_unknown_debtor(db):
@@ -164,7 +185,7 @@ def test_the_hot_path_is_prepared_once_per_session(us_debtor, us_loan, settings)
     with connection.cursor() as cursor:
         cursor.execute("SELECT name FROM pg_prepared_statements WHERE name LIKE 'compliance_%%'")
         names = {row[0] for row in cursor.fetchall()}
-    assert names == {"compliance_lock_debtor", "compliance_snapshot", "compliance_decide"}
+    assert {"compliance_lock_debtors", "compliance_read_debtors", "compliance_decide_many"} <= names
     settings.COMPLIANCE_PREPARED_STATEMENTS = False
     permit = gate.request(
         debtor=us_debtor,
