@@ -15,10 +15,19 @@ A run, in order:
 
 Progress (phase and percent) is written on a separate database connection, so a page polling
 it sees it move while the import's own connection is inside a statement or a transaction.
+
+A running job holds a PostgreSQL advisory lock (``RUNNER_LOCK``, the job's id) on the import's
+own connection for as long as it runs: the lease. A worker that dies, even SIGKILLed, loses its
+connection and with it the lock, so ``imports_fail_abandoned`` (run by the import pages and by
+a periodic task) finds a "running" job nobody holds and marks it failed, for the user to run
+again. Nothing is half-written: debtors, loans and installments are written in one
+transaction, which PostgreSQL rolls back with the lost connection; payments are posted one
+transaction each and recognised by their reference, so running the file again posts the rest.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -39,6 +48,9 @@ from . import staging, upsert
 from .formats import DEFAULT_PAYMENT_SOURCE, FORMATS, FileFormatError, header_name, open_source
 
 Progress = Callable[[str, int, int], None]
+
+# Namespace of the advisory locks held by running imports (the second key is the job's id).
+RUNNER_LOCK = 0x494D5054
 
 PHASES = {
     "reading": (0, 60),
@@ -112,17 +124,43 @@ class _ProgressWriter:
             self._connection.close()
 
 
+def _try_lock(cursor, job_id: int) -> bool:
+    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUNNER_LOCK, job_id])
+    return cursor.fetchone()[0]
+
+
+def _unlock(cursor, job_id: int) -> None:
+    cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUNNER_LOCK, job_id])
+
+
 def import_run(
     *, job_id: int, progress: Progress | None = None, now: dt.datetime | None = None
 ) -> ImportJob:
-    """Run a queued job once. A second call (a redelivered task) finds it taken and returns."""
+    """Run a queued job once. A second call (a redelivered task) finds it taken and returns.
+
+    The runner's lock is taken before the job is claimed, so a job seen "running" always has
+    its lock held while its runner lives (see ``imports_fail_abandoned``).
+    """
     started = now or timezone.now()
-    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
-        status=ImportJob.Status.RUNNING, started_at=started, phase="reading", progress=0
-    )
-    job = ImportJob.objects.select_related("created_by").get(pk=job_id)
-    if not taken:
+    with connection.cursor() as cursor:
+        if not _try_lock(cursor, job_id):
+            return ImportJob.objects.get(pk=job_id)
+    try:
+        taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
+            status=ImportJob.Status.RUNNING, started_at=started, phase="reading", progress=0
+        )
+        job = ImportJob.objects.select_related("created_by").get(pk=job_id)
+        if taken:
+            _run_claimed(job, progress, started)
+            job.refresh_from_db()
         return job
+    finally:
+        # A lost connection has released the lock already.
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            _unlock(cursor, job_id)
+
+
+def _run_claimed(job: ImportJob, progress: Progress | None, started: dt.datetime) -> None:
     writer = _ProgressWriter(job.pk, progress)
     try:
         with translation.override(job.language):
@@ -139,14 +177,48 @@ def import_run(
         writer.close()
         with connection.cursor() as cursor:
             staging.drop(cursor, job.pk)
-    job.refresh_from_db()
-    return job
 
 
 def _finish(job: ImportJob, status: str, **fields) -> None:
     ImportJob.objects.filter(pk=job.pk).update(
         status=status, finished_at=timezone.now(), phase="", progress=100, **fields
     )
+
+
+def imports_fail_abandoned(*, job_ids=None, now: dt.datetime | None = None) -> list[int]:
+    """Mark failed the running jobs whose runner is gone (its lock is free); return their ids.
+
+    A job is only failed while this holds its lock, and only if it is still running, so a
+    second call, or a call racing the runner's own end, changes nothing.
+    """
+    running = ImportJob.objects.filter(status=ImportJob.Status.RUNNING)
+    if job_ids is not None:
+        running = running.filter(pk__in=job_ids)
+    failed = []
+    with connection.cursor() as cursor:
+        for job_id, language in running.values_list("pk", "language"):
+            if not _try_lock(cursor, job_id):
+                continue  # its runner is alive
+            try:
+                with translation.override(language):
+                    message = _(
+                        "The import stopped before it finished: the process running it ended. "
+                        "Upload the file again; rows already imported are recognised and not "
+                        "written twice."
+                    )
+                changed = ImportJob.objects.filter(
+                    pk=job_id, status=ImportJob.Status.RUNNING
+                ).update(
+                    status=ImportJob.Status.FAILED,
+                    finished_at=now or timezone.now(),
+                    phase="",
+                    error=message,
+                )
+                if changed:
+                    failed.append(job_id)
+            finally:
+                _unlock(cursor, job_id)
+    return failed
 
 
 def _run(job: ImportJob, tick: _ProgressWriter, now: dt.datetime) -> None:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from collections_app.models import ImportJob, ImportKind
 from collections_app.views.common import supervisor_required
 
-from .services import import_create, issues_for, rejected_rows_csv
+from .services import import_create, imports_fail_abandoned, issues_for, rejected_rows_csv
 from .tasks import import_enqueue
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
@@ -61,19 +61,32 @@ def import_list(request):
         import_enqueue(job)
         return redirect("import-detail", job_id=job.pk)
     jobs = ImportJob.objects.order_by("-created_at")[:30]
+    # A job whose worker died shows as failed, not as running forever.
+    if imports_fail_abandoned(
+        job_ids=[job.pk for job in jobs if job.status == ImportJob.Status.RUNNING]
+    ):
+        jobs = ImportJob.objects.order_by("-created_at")[:30]
     return render(request, "imports/list.html", {"form": form, "jobs": jobs})
+
+
+def _job_for_page(job_id: int) -> ImportJob:
+    """The job, failed first if it shows as running but its worker is gone."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    if job.status == ImportJob.Status.RUNNING and imports_fail_abandoned(job_ids=[job.pk]):
+        job.refresh_from_db()
+    return job
 
 
 @supervisor_required
 def import_detail(request, job_id: int):
-    job = get_object_or_404(ImportJob, pk=job_id)
+    job = _job_for_page(job_id)
     page = Paginator(issues_for(job), 200).get_page(request.GET.get("page"))
     return render(request, "imports/detail.html", {"job": job, "issues": page})
 
 
 @supervisor_required
 def import_progress(request, job_id: int):
-    job = get_object_or_404(ImportJob, pk=job_id)
+    job = _job_for_page(job_id)
     response = render(request, "imports/_progress.html", {"job": job})
     if job.is_finished:
         response["HX-Refresh"] = "true"  # the result page replaces the progress bar
