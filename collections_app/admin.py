@@ -15,5 +15,6 @@ class CaseAdmin(LargeTableAdmin):
     ordering = ("-id",)
 
 
-# The reminders' admin lives beside the reminders.
+# The reminders' and the portal's admin live beside them.
+from .portal import admin as portal_admin  # noqa: E402, F401
 from .reminders import admin as reminders_admin  # noqa: E402, F401

@@ -45,7 +45,7 @@ from debtors.models import (
 from debtors.validators import normalize_phone
 
 from .access import cases_for_user
-from .models import Callback, CallDisposition, Case, Note
+from .models import Callback, CallDisposition, Case, Note, PortalEvent
 
 QUEUE_PAGE_SIZE = 25
 
@@ -433,6 +433,7 @@ def timeline(debtor: Debtor, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEnt
         )
     entries.extend(_history_entries(debtor, limit=limit))
     entries.extend(_reminder_entries(debtor, limit=limit))
+    entries.extend(_portal_entries(debtor, limit=limit))
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[: limit * 2]
 
@@ -465,6 +466,24 @@ def _reminder_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
             )
         )
     return out
+
+
+def _portal_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
+    """What the debtor did on the self-service portal, and staff decisions about it (one query)."""
+    from .portal.selectors import events_for_timeline
+
+    tones = {"dispute": "warn", "cease": "warn", "locked": "bad", "plan_accepted": "good"}
+    return [
+        TimelineEntry(
+            at=e.created_at,
+            kind="portal",
+            title=e.get_kind_display(),
+            detail=e.detail,
+            actor=e.actor_label,
+            tone=tones.get(e.kind, ""),
+        )
+        for e in events_for_timeline(debtor, limit=limit)
+    ]
 
 
 # --- History: readable field-by-field differences --------------------------------------------
@@ -630,6 +649,7 @@ def debtor_audit(debtor: Debtor, *, limit: int = 200) -> list[Change]:
         (Case, Case.history.filter(debtor_id=debtor.pk)),
         (Note, Note.history.filter(debtor_id=debtor.pk)),
         (Callback, Callback.history.filter(debtor_id=debtor.pk)),
+        (PortalEvent, PortalEvent.history.filter(debtor_id=debtor.pk)),
     ]
     changes: list[Change] = []
     for model, qs in sources:

@@ -306,10 +306,27 @@ REMINDER_COMPANY_NAME = env.str("REMINDER_COMPANY_NAME", default="Example Lendin
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 COMPLIANCE_PERMIT_TTL_SECONDS = env.int("COMPLIANCE_PERMIT_TTL_SECONDS", default=300)
 
+# The portal's self-service tokens never reach a log line in full (collections_app.portal).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"portal_tokens": {"()": "collections_app.portal.logmask.PortalTokenFilter"}},
+    "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["portal_tokens"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["portal_tokens"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        # Masked where the record is made, so every handler up the tree sees it masked.
+        "django.request": {"filters": ["portal_tokens"]},
+        "django.security.csrf": {"filters": ["portal_tokens"]},
+    },
 }
+DEFAULT_EXCEPTION_REPORTER = "collections_app.portal.logmask.PortalExceptionReporter"

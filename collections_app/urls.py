@@ -62,6 +62,9 @@ urlpatterns = [
     path("api/", include("collections_app.api.urls")),
     path("imports/", include("collections_app.imports.urls")),
     path("exports/", include("collections_app.exports")),
+    # The debtor self-service portal, and the back office's actions on it.
+    path("p/", include("collections_app.portal.urls")),
+    path("portal/", include("collections_app.portal.staff_urls")),
 ]
 
 if settings.DEBUG:

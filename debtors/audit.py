@@ -36,9 +36,16 @@ SYSTEM_PREFIX = "system: "
 _current_actor: ContextVar[Actor | None] = ContextVar("current_actor", default=None)
 
 
+# The debtor acting on their own account through the self-service portal: neither a user of
+# the back office nor the system, so the label is kept as it is.
+PORTAL_ACTOR = "debtor via portal"
+
+
 def system_actor(name: str) -> str:
-    """The label of a named system actor (a task, a command, the portal)."""
-    return name if name.startswith(SYSTEM_PREFIX) else f"{SYSTEM_PREFIX}{name}"
+    """The label of a named system actor (a task, a command), or the portal's own label."""
+    if name == PORTAL_ACTOR or name.startswith(SYSTEM_PREFIX):
+        return name
+    return f"{SYSTEM_PREFIX}{name}"
 
 
 @contextmanager

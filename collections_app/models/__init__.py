@@ -2,6 +2,14 @@
 
 from .cases import Case
 from .imports import IdempotencyKey, ImportIssue, ImportJob, ImportKind, ImportRejectedRow
+from .portal import (
+    PortalDispute,
+    PortalEvent,
+    PortalFeedback,
+    PortalLink,
+    PortalPlanRequest,
+    PortalSettings,
+)
 from .reminders import (
     InboxMessage,
     MessageTemplate,
@@ -33,6 +41,12 @@ __all__ = [
     "ImportRejectedRow",
     "InboxMessage",
     "MessageTemplate",
+    "PortalDispute",
+    "PortalEvent",
+    "PortalFeedback",
+    "PortalLink",
+    "PortalPlanRequest",
+    "PortalSettings",
     "PrintJob",
     "Reminder",
     "ReminderRun",

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from .. import selectors
 from ..forms import PeriodForm
 from ..models import ReminderStrategy
+from ..portal import selectors as portal_selectors
 from ..services import collectors
 from .common import supervisor_required
 
@@ -56,6 +57,7 @@ def dashboards(request: HttpRequest) -> HttpResponse:
             "charts": charts,
             "chart_data": {c.key: c.as_json() for c in charts},
             "query": request.GET.urlencode(),
+            "portal_rating": portal_selectors.rating_summary(*scope.bounds()),
         },
     )
 

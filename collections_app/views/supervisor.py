@@ -18,6 +18,7 @@ from debtors.models import Debtor, Loan, RepaymentPlan
 from .. import selectors, services
 from ..forms import DecisionLogFilterForm, ReassignForm
 from ..models import Case
+from ..portal import selectors as portal_selectors
 from .common import supervisor_required
 
 PAGE = 50
@@ -192,7 +193,14 @@ def verify_ledger(request: HttpRequest) -> HttpResponse:
 @supervisor_required
 @require_GET
 def approvals(request: HttpRequest) -> HttpResponse:
-    return render(request, "workspace/approvals.html", {"plans": selectors.discounts_waiting()})
+    return render(
+        request,
+        "workspace/approvals.html",
+        {
+            "plans": selectors.discounts_waiting(),
+            "portal_requests": portal_selectors.plan_requests_waiting(request.user),
+        },
+    )
 
 
 @supervisor_required

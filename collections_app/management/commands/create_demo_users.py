@@ -55,6 +55,9 @@ class Command(BaseCommand):
             _("%(count)d unassigned case(s) shared between the collectors.") % {"count": assigned}
         )
         self.stdout.write(self._table())
+        link = demo_portal_link()
+        if link:
+            self.stdout.write(link)
 
     def _ensure_user(self, demo: DemoUser) -> User:
         user, _created = User.objects.get_or_create(
@@ -78,6 +81,26 @@ class Command(BaseCommand):
         ]
         lines.insert(1, "  ".join("-" * width for width in widths))
         return "\n".join(lines)
+
+
+def demo_portal_link() -> str:
+    """One debtor's self-service link and what confirms their identity, for trying the portal."""
+    from collections_app.portal.links import link_make
+    from debtors.models import Debtor, Loan
+
+    debtor = (
+        Debtor.objects.filter(loans__status__in=[Loan.Status.CURRENT, Loan.Status.DELINQUENT])
+        .exclude(date_of_birth=None)
+        .order_by("id")
+        .first()
+    )
+    if debtor is None:
+        return ""
+    return _("Debtor portal (%(name)s, date of birth %(dob)s): %(link)s") % {
+        "name": debtor.full_name,
+        "dob": debtor.date_of_birth.isoformat(),
+        "link": link_make(debtor),
+    }
 
 
 def assign_round_robin(collectors: list[User]) -> int:
