@@ -422,6 +422,25 @@ def test_the_ledger_services_agree_with_the_seeded_derived_fields():
     assert dict(PromiseToPay.objects.values_list("pk", "status")) == promises_before
 
 
+def test_the_copied_derived_fields_are_what_the_sql_derivation_computes():
+    """The COPY path writes the generator's derived fields without a second pass in SQL:
+    that pass, run afterwards, finds nothing to correct."""
+    from django.db import connection
+
+    from collections_app.seeding import derive
+    from collections_app.seeding.copy import seed_with_copy
+
+    now = dt.datetime.combine(TODAY, dt.time(12), dt.UTC)
+    generator = PortfolioGenerator(seed=52, today=TODAY, debtors=300)
+    result = seed_with_copy(generator, today=TODAY, now=now, chunk_debtors=70)
+    with connection.cursor() as cursor:
+        assert derive.refresh_loans(cursor, loan_id_from=result.first_loan_id, today=TODAY) == 0
+    messages = []
+    generator = PortfolioGenerator(seed=53, today=TODAY, debtors=40)
+    seed_with_copy(generator, today=TODAY, now=now, verify_derived=True, progress=messages.append)
+    assert any("0 loans corrected" in message for message in messages)
+
+
 def test_the_sql_derivation_corrects_wrong_derived_fields():
     """``derive.refresh_loans`` computes the fields itself; it does not trust what was copied."""
     from django.db import connection
