@@ -70,3 +70,22 @@ def test_models_and_migrations_agree(db):
 @pytest.mark.parametrize("url", ["/accounts/login/", "/healthz"])
 def test_open_pages_answer(db, client, url):
     assert client.get(url).status_code == 200
+
+
+def test_web_and_worker_share_the_uploaded_import_files(compose):
+    """web saves an upload under MEDIA_ROOT; the worker that imports it must read the same."""
+    services = compose["services"]
+    media_root = {name: services[name]["environment"]["MEDIA_ROOT"] for name in ("web", "worker")}
+    assert media_root["web"] == media_root["worker"]
+
+    def volume_holding(name: str, path: str) -> str | None:
+        for mount in services[name].get("volumes", []):
+            source, target = mount.split(":")[:2]
+            if (path + "/").startswith(target.rstrip("/") + "/"):
+                return source
+        return None
+
+    shared = volume_holding("web", media_root["web"])
+    assert shared is not None, "web keeps its uploads inside the container"
+    assert shared in compose["volumes"], "a named volume, not a path on one host"
+    assert volume_holding("worker", media_root["worker"]) == shared
