@@ -25,10 +25,13 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
 
@@ -408,7 +411,15 @@ def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
             outcomes.append(exc)
             continue
         decision_id, attempt_id = next(ids)
-        decision = replace(decision, decision_id=decision_id)
+        decision = Decision(
+            decision.allowed,
+            decision.reasons,
+            decision.next_allowed_at,
+            decision.timezones,
+            decision.policy_slug,
+            decision.policy_version,
+            decision_id,
+        )
         label, user_id = _actor_fields(wanted.actor)
         token = None
         if decision.allowed:
@@ -438,9 +449,9 @@ def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
                 wanted.loan_id,
                 wanted.contact_point_id,
                 decision.allowed,
-                json.dumps(decision.reasons),
+                _json_list(tuple(decision.reasons)),
                 decision.next_allowed_at,
-                json.dumps(decision.timezones),
+                _json_list(tuple(decision.timezones)),
                 policy.pk,
                 policy.slug,
                 policy.version,
@@ -451,6 +462,12 @@ def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
             )
         )
     return outcomes, rows
+
+
+@lru_cache(maxsize=4096)
+def _json_list(values: tuple[str, ...]) -> str:
+    """A list of reason codes or zone names as JSON (few distinct lists: encoded once)."""
+    return json.dumps(list(values))
 
 
 _ROW_FIELDS = (
@@ -669,6 +686,21 @@ def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt
     if spent == 1:
         return permit.attempt
     raise _invalid(permit, channel=channel, debtor_id=debtor_id)
+
+
+def permit_revoke(*, attempt_id: int) -> bool:
+    """Void the unspent permit of an attempt, so that it can never be spent.
+
+    True when it was voided (whatever it stood for can no longer be sent). False when there is
+    none or it was spent first: then something may have been sent, and the caller must find
+    out what. A spender and a revoker race on the same row lock, so exactly one of them wins.
+    """
+    void = django_tz.now() - dt.timedelta(days=1)
+    return bool(
+        ContactPermit.objects.filter(attempt_id=attempt_id, redeemed_at__isnull=True).update(
+            expires_at=Least(F("expires_at"), Value(void))
+        )
+    )
 
 
 def _invalid(permit: ContactPermit | None, *, channel: str, debtor_id: int) -> InvalidPermit:

@@ -270,10 +270,15 @@ class ContactDecision(models.Model):
     reasons = models.JSONField(_("reasons"), default=list)
     next_allowed_at = models.DateTimeField(_("next allowed at"), null=True, blank=True)
     timezones = models.JSONField(_("time zones"), default=list)
+    # Like the ids above, kept without a database constraint: the gate writes a decision per
+    # request and every one names one of a handful of policy rows, whose constraint check
+    # would lock the same row for every decision. Policies are versions, never deleted
+    # (PROTECT still guards the ORM).
     policy = models.ForeignKey(
         ContactPolicy,
         on_delete=models.PROTECT,
         db_index=False,
+        db_constraint=False,
         related_name="+",
         verbose_name=_("policy"),
     )
@@ -324,8 +329,13 @@ class ContactPermit(models.Model):
         related_name="+",
         verbose_name=_("decision"),
     )
+    # Written by the gate in the same statement as its attempt: no constraint check needed.
     attempt = models.OneToOneField(
-        ContactAttempt, on_delete=models.CASCADE, related_name="permit", verbose_name=_("attempt")
+        ContactAttempt,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="permit",
+        verbose_name=_("attempt"),
     )
     debtor_id = models.BigIntegerField(_("debtor id"))
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -123,6 +124,11 @@ class ChannelRules:
 
     def lookback(self) -> dt.timedelta:
         """How far back the history must reach to evaluate these rules."""
+        return self._lookback
+
+    @cached_property
+    def _lookback(self) -> dt.timedelta:
+        # Rules never change once parsed: computed once (stored beside the frozen fields).
         spans = [dt.timedelta(0)]
         for rule in (*self.limits, *self.cooldowns):
             spans.append(dt.timedelta(days=rule.days or 0, hours=rule.hours or 0))

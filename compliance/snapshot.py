@@ -259,33 +259,35 @@ def _read_many_statement(cursor) -> Statement:
     policy = ContactPolicy._meta.db_table
     decision_ids = _sequence(cursor, ContactDecision)
     attempt_ids = _sequence(cursor, ContactAttempt)
-    # Table and sequence names come from the models; every value is a query parameter. The
-    # last two columns are uncorrelated: computed once per statement, not once per row.
+    # Table and sequence names come from the models; every value is a query parameter. Each
+    # debtor is one JSON document (one parse on the client; timestamps in JSON's ISO form,
+    # which PostgreSQL writes without to_char). The last two columns are uncorrelated:
+    # computed once per statement, not once per row.
     sql = f"""
-SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
+SELECT json_build_array(
+       d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
        d.cease_communication, d.hardship_pause_until, d.dispute_at, d.bankruptcy_at,
        d.deceased_at, d.cease_communication_at, d.hardship_at,
        (SELECT json_agg(json_build_array(cp.id, cp.kind, cp.owner, cp.status, cp.value,
                                          cp.country, cp.timezone) ORDER BY cp.id)
           FROM {point} cp WHERE cp.debtor_id = d.id),
-       (SELECT json_agg(json_build_array(c.channel, c.contact_point_id,
-                                         to_char(c.consented_at AT TIME ZONE 'UTC', '{ISO}'),
-                                         to_char(c.opted_out_at AT TIME ZONE 'UTC', '{ISO}')))
+       (SELECT json_agg(json_build_array(c.channel, c.contact_point_id, c.consented_at,
+                                         c.opted_out_at))
           FROM {consent} c
          WHERE c.debtor_id = d.id AND c.channel = ANY(%(channels)s::text[])),
        (SELECT json_agg(json_build_array(p.channel, p.start_time, p.end_time, p.weekdays))
           FROM {preference} p
          WHERE p.debtor_id = d.id AND p.kind = 'inconvenient'
            AND (p.channel = '' OR p.channel = ANY(%(channels)s::text[]))),
-       (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome,
-                                         to_char(a.occurred_at AT TIME ZONE 'UTC', '{ISO}'),
+       (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome, a.occurred_at,
                                          a.loan_id, a.contact_point_id))
           FROM {attempt} a
          WHERE a.debtor_id = d.id AND a.occurred_at >= %(since)s),
        (SELECT json_agg(json_build_array(pol.id, pol.version, pol.slug, pol.country, pol.region,
                                          pol.is_default))
           FROM {policy} pol
-         WHERE pol.is_current AND pol.is_active AND (pol.is_default OR pol.country = d.country)),
+         WHERE pol.is_current AND pol.is_active AND (pol.is_default OR pol.country = d.country))
+       )::text,
        (SELECT array_agg(nextval('{decision_ids}'))::text FROM generate_series(1, %(ids)s)),
        (SELECT array_agg(nextval('{attempt_ids}'))::text FROM generate_series(1, %(ids)s))
   FROM {debtor} d
@@ -366,16 +368,20 @@ def lock_and_load(
     found: dict[int, DebtorData] = {}
     decision_ids: list[int] = []
     attempt_ids: list[int] = []
-    for row in rows:
-        points, consents, preferences, history, policies = (_parse_json(v) for v in row[14:19])
+    for document, decision_text, attempt_text in rows:
+        (*debtor, points, consents, preferences, history, policies) = json.loads(document)
         if not decision_ids:
-            decision_ids, attempt_ids = _ids(row[19]), _ids(row[20])
-        found[row[0]] = DebtorData(
-            debtor=DebtorFacts(*row[:14]),
-            points=[PointFacts(*p) for p in points],
+            decision_ids, attempt_ids = _ids(decision_text), _ids(attempt_text)
+        found[debtor[0]] = DebtorData(
+            debtor=DebtorFacts(
+                *debtor[:8],
+                None if debtor[8] is None else dt.date.fromisoformat(debtor[8]),
+                *(_instant(v) for v in debtor[9:14]),
+            ),
+            points=[PointFacts(*p) for p in points or ()],
             consents=[
-                (channel, Consent(cp, _utc(given), _utc(opted)))
-                for channel, cp, given, opted in consents
+                (channel, Consent(cp, _instant(given), _instant(opted)))
+                for channel, cp, given, opted in consents or ()
             ],
             inconvenient=[
                 (
@@ -386,20 +392,20 @@ def lock_and_load(
                         weekdays=frozenset(days or ()),
                     ),
                 )
-                for channel, start, end, days in preferences
+                for channel, start, end, days in preferences or ()
             ],
             history=[
                 Fact(
                     channel=c,
                     direction=d,
                     outcome=o,
-                    occurred_at=_utc(when),
+                    occurred_at=_instant(when),
                     loan_id=loan,
                     contact_point_id=cp,
                 )
-                for c, d, o, when, loan, cp in history
+                for c, d, o, when, loan, cp in history or ()
             ],
-            policies=[PolicyRef(*p) for p in policies],
+            policies=[PolicyRef(*p) for p in policies or ()],
             since=since,
         )
     return Batch(debtors=found, decision_ids=decision_ids, attempt_ids=attempt_ids)
@@ -409,6 +415,11 @@ def _parse_json(value):
     if value is None:
         return []
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _instant(text: str | None) -> dt.datetime | None:
+    """A timestamp as JSON writes it (ISO 8601 with its offset)."""
+    return None if text is None else dt.datetime.fromisoformat(text)
 
 
 def _utc(text: str | None) -> dt.datetime | None:
