@@ -6,7 +6,10 @@
   into an empty look-alike table (same indexes) with one ``INSERT ... SELECT``, no logic.
 * Dispatching: 100,000 due SMS and email reminders (one per debtor, debtors in China and
   Britain, whose contact hours are open at the pinned instant) sent by a real Celery worker
-  with two processes, through the gate, to the file backends. Beside it, the raw ceiling: the
+  with two processes, through the gate, to the file backends. Each pass claims batches of 200
+  and processes a batch set-based: a few reads for the whole batch, one gate transaction
+  (``gate.request_many``), one transaction that spends a backend's permits, then bulk writes
+  of the outcomes. Beside it, the raw ceiling: the
   decisions, attempts and permits that run wrote, copied into empty look-alike tables.
 
 The dispatcher's clock is pinned (``now=``) to a future Wednesday, 13:30 UTC (21:30 in
@@ -38,8 +41,11 @@ DESCRIPTION = (
     "beforehand in production and are not part of this figure), then a second run that must "
     "plan nothing. Dispatching: due reminders (SMS and email, one per debtor; 100,000 by "
     "default, `BENCH_REMINDERS_DISPATCH` sets how many and the figure says how many were "
-    "processed) through `compliance.gate.request` to the file backends by a real Celery worker "
-    "with two processes (`-P prefork -c 2`), clock pinned inside the contact hours. Each is "
+    "processed) through the gate to the file backends by a real Celery worker with two "
+    "processes (`-P prefork -c 2`), clock pinned inside the contact hours; each claimed batch "
+    "of 200 is read in a few queries, judged in one gate transaction "
+    "(`compliance.gate.request_many`: every debtor locked, every decision recorded), its "
+    "permits spent in one transaction per backend, its outcomes written in bulk. Each is "
     "shown beside its raw ceiling: the same rows inserted with one `INSERT ... SELECT` and no "
     "logic."
 )

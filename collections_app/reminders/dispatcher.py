@@ -6,11 +6,16 @@ One pass (``dispatch``):
 2. Claims due rows in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` (SQLite, used by the
    single-process demo, has no row locks and runs the same query without them), marks them
    ``sending`` and commits: from then on no other worker takes them.
-3. For each row (``process``): waits for the debtor's own day to begin; closes it if too late,
-   or if the installment or the loan is paid; composes the message; asks the gate
-   (``compliance.gate.request``, in its own transaction); links the permit's attempt to the row
-   and commits; only then calls the backend, which spends the permit; and records the outcome on
-   the attempt and the row in one transaction.
+3. Processes each claimed batch (``process_batch``) with set-based reads and writes: loads the
+   rows with their loans, debtors, installments and stages in one query and the debtors'
+   contact points in another; for each row waits for the debtor's own day to begin, closes it
+   if too late, or if the installment or the loan is paid, and composes the message; asks the
+   gate for the whole batch at once (``compliance.gate.request_many``: one transaction that
+   locks each debtor, reads the clock after the locks and records every decision); links the
+   permits' attempts to their rows and commits, together with the rows the gate held back;
+   only then hands the messages to the backends (``send_many`` spends a backend's permits in
+   one transaction, then delivers each); and records the sends, each reminder with its
+   attempt, in one more transaction.
 
 Outcomes of the gate: blocked by time (hours, limits, cooldowns) -> ``planned`` again with
 ``not_before = next_allowed_at``; blocked by a hold (opt-out, dispute, cease communication,
@@ -22,8 +27,9 @@ an uncertain one -> the backend's status query decides, else ``unknown``.
 
 A row still ``sending`` after ``REMINDER_SENDING_LEASE_SECONDS`` was left by a dead worker:
 * no permit was asked for it -> ``planned`` again (nothing was sent);
-* its permit was never spent and has expired -> the attempt is recorded failed and the row is
-  planned again (a permit cannot be spent once expired, so nothing can have been sent);
+* its permit was never spent -> the permit is voided (``gate.permit_revoke``), the attempt is
+  recorded failed and the row is planned again (a void permit can never be spent, so nothing
+  can have been sent with it; a slow worker that still holds it is refused);
 * its permit was spent -> the backend's ``lookup`` by idempotency key says whether the provider
   has the message (``sent``) or certainly not (planned again); a backend that cannot tell
   leaves it ``unknown`` for a supervisor. It is never re-sent blindly.
@@ -53,7 +59,7 @@ from collections_app.models import (
     StageChannel,
 )
 from compliance import gate
-from compliance.channels import OutboundMessage
+from compliance.channels import DeliveryResult, OutboundMessage
 from compliance.models import ContactAttempt, ContactPermit, Outcome
 from compliance.reasons import HOLD_REASONS
 from compliance.zones import candidate_zones
@@ -108,9 +114,13 @@ def claim(*, now: dt.datetime, batch_size: int) -> list[int]:
 # --- One reminder ---------------------------------------------------------------------------
 
 
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(name)  # ZoneInfo keeps one instance per name
+
+
 def _local_day_start(day: dt.date, zones: list[str]) -> dt.datetime:
     """When ``day`` has begun in every zone the debtor may be in."""
-    starts = [dt.datetime.combine(day, dt.time.min, tzinfo=zoneinfo.ZoneInfo(z)) for z in zones]
+    starts = [dt.datetime.combine(day, dt.time.min, tzinfo=_zone(z)) for z in zones]
     return max(starts).astimezone(dt.UTC)
 
 
@@ -162,109 +172,209 @@ def process(reminder_id: int, *, now: dt.datetime | None = None) -> str:
     ``now`` replays a given instant (commands' ``--now``); by default the gate reads the
     clock itself, after it holds the debtor's lock.
     """
-    reminder = (
+    return process_batch([reminder_id], now=now)[reminder_id]
+
+
+def process_batch(reminder_ids: list[int], *, now: dt.datetime | None = None) -> dict[int, str]:
+    """Walk claimed reminders to their next state; return each one's outcome by id.
+
+    The batch is read in a few set-based queries, asked of the gate in one transaction
+    (``gate.request_many``: each debtor locked, each decision recorded), linked to its permits'
+    attempts in one transaction, handed to the backends (each backend spends its permits in one
+    transaction, then delivers), and its outcomes written in one more.
+    """
+    outcomes: dict[int, str] = dict.fromkeys(reminder_ids, "skipped")
+    reminders = list(
         Reminder.objects.select_related(
             "stage", "loan", "debtor", "installment", "plan_installment__plan"
         )
-        .filter(pk=reminder_id, status=ReminderStatus.SENDING)
+        .filter(pk__in=reminder_ids, status=ReminderStatus.SENDING)
+        .order_by("id")
+    )
+    if not reminders:
+        return outcomes
+    done: dict[int, str] = {}
+    try:
+        _process_batch(reminders, now, done)
+    except Exception as exc:  # noqa: BLE001 - every outcome is recorded, never lost in a log
+        logger.exception("reminders %s: unexpected error", [r.pk for r in reminders])
+        error = f"{type(exc).__name__}: {exc}"
+        for reminder in reminders:
+            if reminder.pk not in done:
+                done[reminder.pk] = _after_error(reminder.pk, error)
+    outcomes.update(done)
+    return outcomes
+
+
+def _after_error(reminder_id: int, error: str) -> str:
+    """An unexpected error left the row ``sending``: unknown if a permit may have been used."""
+    linked = (
+        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING)
+        .values_list("contact_attempt_id", flat=True)
         .first()
     )
-    if reminder is None:
-        return "skipped"
-    try:
-        return _process(reminder, now)
-    except Exception as exc:  # noqa: BLE001 - every outcome is recorded, never lost in a log
-        logger.exception("reminder %s: unexpected error", reminder_id)
-        error = f"{type(exc).__name__}: {exc}"
-        linked = (
-            Reminder.objects.filter(pk=reminder_id)
-            .values_list("contact_attempt_id", flat=True)
-            .first()
-        )
-        if linked:
-            services.reminder_mark_unknown(reminder_id=reminder_id, error=error)
-            return "unknown"
-        services.reminder_fail(reminder_id=reminder_id, reason="error", error=error)
+    if linked:
+        services.reminder_mark_unknown(reminder_id=reminder_id, error=error)
+        return "unknown"
+    if services.reminder_fail(reminder_id=reminder_id, reason="error", error=error):
         return "failed"
+    return "skipped"
 
 
-def _process(reminder: Reminder, now: dt.datetime | None) -> str:
+def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dict) -> None:
     at = now or timezone.now()
+    points: dict[int, list[ContactPoint]] = {}
+    for point in ContactPoint.objects.filter(
+        debtor_id__in={r.debtor_id for r in reminders}
+    ).order_by("id"):
+        points.setdefault(point.debtor_id, []).append(point)
+
+    released: list[tuple[int, dt.datetime, str]] = []
+    closed: list[tuple[int, str, str]] = []
+    asking: list[tuple[Reminder, messages.Composed, gate.GateRequest]] = []
+    for reminder in reminders:
+        step = _before_gate(reminder, points.get(reminder.debtor_id, []), at)
+        if step[0] == "release":
+            released.append((reminder.pk, step[1], step[2]))
+        elif step[0] == "close":
+            closed.append((reminder.pk, step[1], step[2]))
+        elif step[0] == "ask":
+            asking.append((reminder, step[1], step[2]))
+        else:
+            done[reminder.pk] = step[1]
+
+    granted: list[tuple[Reminder, messages.Composed, gate.Permit]] = []
+    answers = gate.request_many([wanted for _r, _m, wanted in asking], now=now)
+    for (reminder, message, _wanted), answer in zip(asking, answers, strict=True):
+        if isinstance(answer, gate.Permit):
+            granted.append((reminder, message, answer))
+        elif isinstance(answer, gate.Decision):
+            reason = answer.reasons[0] if answer.reasons else "blocked"
+            if answer.next_allowed_at is not None:
+                released.append((reminder.pk, answer.next_allowed_at, reason))
+            else:
+                holds = [r for r in answer.reasons if r in HOLD_REASONS] or [reason]
+                closed.append((reminder.pk, holds[0], ""))
+        else:
+            services.reminder_fail(reminder_id=reminder.pk, reason="gate_error", error=str(answer))
+            done[reminder.pk] = "failed"
+
+    # The permits' attempts are linked and committed before any provider is called: after a
+    # crash, each row says exactly which permit (and so which possible message) it stands for.
+    services.reminders_settle(
+        released=released,
+        closed=closed,
+        attempts=[(reminder.pk, permit.attempt_id) for reminder, _m, permit in granted],
+    )
+    done.update(dict.fromkeys((rid for rid, _nb, _reason in released), "waiting"))
+    done.update(dict.fromkeys((rid for rid, _reason, _error in closed), "closed"))
+
+    by_channel: dict[str, list] = {}
+    for item in granted:
+        by_channel.setdefault(item[0].channel, []).append(item)
+    for channel, items in by_channel.items():
+        try:
+            backend = get_backend(channel)
+        except PermanentError as exc:
+            for reminder, message, permit in items:
+                done[reminder.pk] = _settle_failure(reminder, message, permit, exc, None, at)
+            continue
+        results = backend.send_many(
+            [(permit.token, _outbound(reminder, message)) for reminder, message, permit in items]
+        )
+        sent = [
+            (reminder.pk, permit.attempt_id, result.provider_ref)
+            for (reminder, _message, permit), result in zip(items, results, strict=True)
+            if isinstance(result, DeliveryResult)
+        ]
+        # What the provider took is recorded first, in one transaction.
+        services.reminders_mark_sent(sent=sent)
+        done.update(dict.fromkeys((rid for rid, _a, _ref in sent), "sent"))
+        for (reminder, message, permit), result in zip(items, results, strict=True):
+            if not isinstance(result, DeliveryResult):
+                done[reminder.pk] = _settle_failure(reminder, message, permit, result, backend, at)
+
+
+def _settle_failure(reminder, message, permit, exc, backend, at: dt.datetime) -> str:
+    """``_after_send_error``, and if recording that fails too, the unexpected-error path."""
+    try:
+        return _after_send_error(reminder, message, permit, exc, backend, at)
+    except Exception as error:  # noqa: BLE001 - recorded below, never lost in a log
+        logger.exception("reminder %s: could not record a failed send", reminder.pk)
+        return _after_error(reminder.pk, f"{type(error).__name__}: {error}")
+
+
+def _before_gate(reminder: Reminder, points: list[ContactPoint], at: dt.datetime) -> tuple:
+    """What one reminder needs before the gate: ``("release", not_before, reason)``,
+    ``("close", reason, error)``, ``("ask", message, gate_request)``, or ``("done", outcome)``
+    when it was settled here (a failure, a call task)."""
     rid = reminder.pk
     debtor = reminder.debtor
-    points = list(ContactPoint.objects.filter(debtor_id=debtor.pk))
     try:
         zones = candidate_zones(debtor, points)
     except ValidationError as exc:
         services.reminder_fail(reminder_id=rid, reason="no_timezone", error=" ".join(exc.messages))
-        return "failed"
+        return ("done", "failed")
     day_start = _local_day_start(reminder.scheduled_for, zones)
     if at < day_start:
-        services.reminder_release(reminder_id=rid, not_before=day_start, reason="before_local_day")
-        return "waiting"
+        return ("release", day_start, "before_local_day")
     if at >= day_start + expiry():
-        services.reminder_close(reminder_id=rid, reason="expired")
-        return "closed"
+        return ("close", "expired", "")
     gap = _next_stage_gap(reminder.stage)
     if gap is not None and at >= day_start + dt.timedelta(days=gap):
         # The next stage's day has begun: this message is out of date.
-        services.reminder_close(reminder_id=rid, reason="superseded")
-        return "closed"
+        return ("close", "superseded", "")
     paid = _paid_reason(reminder)
     if paid:
-        services.reminder_close(reminder_id=rid, reason=paid)
-        return "closed"
+        return ("close", paid, "")
 
     if reminder.channel == StageChannel.CALL_TASK:
         decision = gate.check(debtor=debtor, channel="call", loan=reminder.loan, at=at)
         holds = [r for r in decision.reasons if r in HOLD_REASONS]
         if not decision.allowed and holds and decision.next_allowed_at is None:
-            services.reminder_close(reminder_id=rid, reason=holds[0])
-            return "closed"
-        local_day = at.astimezone(zoneinfo.ZoneInfo(zones[0])).date()
+            return ("close", holds[0], "")
+        local_day = at.astimezone(_zone(zones[0])).date()
         queue_call(debtor_id=debtor.pk, day=local_day)
         services.reminder_queue_call(reminder_id=rid)
-        return "queued"
+        return ("done", "queued")
 
     try:
-        message = compose(reminder, points, on=at.astimezone(zoneinfo.ZoneInfo(zones[0])).date())
+        message = compose(reminder, points, on=at.astimezone(_zone(zones[0])).date())
     except ComposeError as exc:
         if exc.code == "no_contact_point":
-            services.reminder_close(reminder_id=rid, reason=exc.code, error=str(exc))
-            return "closed"
+            return ("close", exc.code, str(exc))
         services.reminder_fail(reminder_id=rid, reason=exc.code, error=str(exc))
-        return "failed"
-
+        return ("done", "failed")
     try:
-        permit = gate.request(
+        wanted = gate.GateRequest.of(
             debtor=debtor,
             channel=reminder.channel,
             actor=reminder.actor,
             loan=reminder.loan,
             contact_point=message.contact_point,
-            now=now,
         )
-    except gate.ContactBlocked as blocked:
-        decision = blocked.decision
-        reason = decision.reasons[0] if decision.reasons else "blocked"
-        if decision.next_allowed_at is not None:
-            services.reminder_release(
-                reminder_id=rid, not_before=decision.next_allowed_at, reason=reason
-            )
-            return "waiting"
-        holds = [r for r in decision.reasons if r in HOLD_REASONS] or [reason]
-        services.reminder_close(reminder_id=rid, reason=holds[0])
-        return "closed"
-    except (gate.GateInputError, ValidationError) as exc:
+    except gate.GateInputError as exc:
         services.reminder_fail(reminder_id=rid, reason="gate_error", error=str(exc))
-        return "failed"
+        return ("done", "failed")
+    return ("ask", message, wanted)
 
-    # The permit's attempt is linked and committed before the provider is called: after a
-    # crash, the row says exactly which permit (and so which possible message) it stands for.
-    services.reminder_note_attempt(reminder_id=rid, attempt_id=permit.attempt_id)
+
+def _outbound(reminder: Reminder, message: messages.Composed) -> OutboundMessage:
+    return OutboundMessage(
+        debtor_id=reminder.debtor_id,
+        to=message.to,
+        body=message.body,
+        subject=message.subject,
+        metadata=message.metadata,
+    )
+
+
+def _after_send_error(reminder, message, permit, exc, backend, at: dt.datetime) -> str:
+    """Record a message the backend did not take (or may have taken); return the outcome."""
+    rid = reminder.pk
     attempt = ContactAttempt(
         pk=permit.attempt_id,
-        debtor=debtor,
+        debtor=reminder.debtor,
         loan=reminder.loan,
         contact_point=message.contact_point,
         channel=reminder.channel,
@@ -272,34 +382,24 @@ def _process(reminder: Reminder, now: dt.datetime | None) -> str:
         outcome=Outcome.PENDING,
         occurred_at=at,
     )
-    backend = get_backend(reminder.channel)
-    outbound = OutboundMessage(
-        debtor_id=debtor.pk,
-        to=message.to,
-        body=message.body,
-        subject=message.subject,
-        metadata=message.metadata,
-    )
-    try:
-        result = backend.send(permit.token, outbound)
-    except gate.InvalidPermit as exc:
+    if isinstance(exc, gate.InvalidPermit):
         services.reminder_fail(
             reminder_id=rid, reason="permit", error=str(exc), attempt=attempt, occurred_at=at
         )
         return "failed"
-    except TransientError as exc:
+    if isinstance(exc, TransientError):
         return _retry(reminder, attempt, at, str(exc))
-    except PermanentError as exc:
+    if isinstance(exc, PermanentError):
         services.reminder_fail(
             reminder_id=rid, reason="provider", error=str(exc), attempt=attempt, occurred_at=at
         )
         return "failed"
-    except OutcomeUnknown as exc:
+    if isinstance(exc, OutcomeUnknown):
         return _settle_uncertain(reminder, attempt, backend, at, str(exc))
-    services.reminder_mark_sent(
-        reminder_id=rid, attempt=attempt, provider_ref=result.provider_ref, occurred_at=at
-    )
-    return "sent"
+    # Anything else happened while the message was being handed over: it may have left.
+    logger.error("reminder %s: unexpected error while sending: %r", rid, exc)
+    services.reminder_mark_unknown(reminder_id=rid, error=f"{type(exc).__name__}: {exc}")
+    return "unknown"
 
 
 def _retry(reminder: Reminder, attempt, at: dt.datetime, error: str) -> str:
@@ -383,10 +483,13 @@ def resolve_stale(reminder_id: int) -> str:
         services.reminder_release(reminder_id=reminder_id, not_before=now, reason="recovered")
         return "recovered"
     permit = ContactPermit.objects.filter(attempt_id=attempt.pk).first()
-    if permit is not None and permit.redeemed_at is None:
-        if permit.expires_at > now:
-            # Still spendable by a worker that is merely slow: look again after the re-lease.
-            return "later"
+    # An unspent permit is voided first: once it can never be spent, nothing was sent with
+    # it. A worker still holding it (merely slow) is refused by the gate and sends nothing.
+    if (
+        permit is not None
+        and permit.redeemed_at is None
+        and gate.permit_revoke(attempt_id=attempt.pk)
+    ):
         with transaction.atomic():
             services.reminder_release(reminder_id=reminder_id, not_before=now, reason="recovered")
             Reminder.objects.filter(pk=reminder_id).update(contact_attempt=None)
@@ -448,8 +551,7 @@ def dispatch(
         if not ids:
             break
         batches += 1
-        for rid in ids:
-            counts[process(rid, now=now)] += 1
+        counts.update(process_batch(ids, now=now).values())
         if time.monotonic() - started > budget:
             break
     run.counts = dict(counts)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from collections_app.models import Reminder, ReminderStatus
 from compliance.models import ContactAttempt, Outcome
-from compliance.services import contact_attempt_record
+from compliance.services import contact_attempt_record, permit_attempts_complete
 
 
 @contextmanager
@@ -187,3 +187,108 @@ def attempt_delivery_status_set(*, attempt: ContactAttempt, status: str) -> bool
             pk=attempt.pk, outcome__in=[Outcome.SENT, Outcome.DELIVERED]
         ).update(outcome=outcome, completed_at=timezone.now())
     )
+
+
+# --- A dispatcher's batch -----------------------------------------------------------------
+# The same transitions as above for many rows at once: one statement each on PostgreSQL
+# (a row per reminder, unnested from arrays), a conditional UPDATE per row elsewhere. Each is
+# still conditional on the row being ``sending``.
+
+
+def _table() -> str:
+    return Reminder._meta.db_table
+
+
+def reminders_settle(
+    *,
+    released: list[tuple[int, dt.datetime, str]] = (),
+    closed: list[tuple[int, str, str]] = (),
+    attempts: list[tuple[int, int]] = (),
+) -> None:
+    """In one transaction: reminders due again later ``(id, not_before, reason)``, reminders
+    closed unsent ``(id, reason, error)``, and the permits' attempts linked to their
+    reminders ``(id, attempt_id)`` before any provider is called."""
+    if not (released or closed or attempts):
+        return
+    now = timezone.now()
+    with relaxed_commit():
+        if connection.vendor != "postgresql":
+            for rid, not_before, reason in released:
+                _release(rid, not_before=not_before, reason=reason, error="")
+            for rid, reason, error in closed:
+                Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
+                    status=ReminderStatus.CLOSED, reason=reason, last_error=error, finished_at=now
+                )
+            for rid, attempt_id in attempts:
+                Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
+                    contact_attempt_id=attempt_id, tries=F("tries") + 1
+                )
+            return
+        table = _table()
+        with connection.cursor() as cursor:
+            # Table names come from the model; every value is a parameter.
+            if released:
+                ids, not_before, reasons = zip(*released, strict=True)
+                cursor.execute(
+                    f"""UPDATE {table} AS r SET status = 'planned', not_before = v.not_before,
+                               reason = v.reason, last_error = '', claimed_at = NULL
+                          FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[])
+                               AS v(id, not_before, reason)
+                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
+                    [list(ids), list(not_before), list(reasons)],
+                )
+            if closed:
+                ids, reasons, errors = zip(*closed, strict=True)
+                cursor.execute(
+                    f"""UPDATE {table} AS r SET status = 'closed', reason = v.reason,
+                               last_error = v.error, finished_at = %s
+                          FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, error)
+                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
+                    [now, list(ids), list(reasons), list(errors)],
+                )
+            if attempts:
+                ids, attempt_ids = zip(*attempts, strict=True)
+                cursor.execute(
+                    f"""UPDATE {table} AS r SET contact_attempt_id = v.attempt_id,
+                               tries = r.tries + 1
+                          FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, attempt_id)
+                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
+                    [list(ids), list(attempt_ids)],
+                )
+
+
+def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:
+    """Sends a provider took, ``(id, attempt_id, provider_ref)``: each reminder ``sent`` and its
+    permit's attempt completed, in one transaction. Returns how many reminders changed."""
+    if not sent:
+        return 0
+    now = timezone.now()
+    with relaxed_commit():
+        if connection.vendor == "postgresql":
+            ids, attempt_ids, refs = zip(*sent, strict=True)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"""UPDATE {_table()} AS r SET status = 'sent', provider_ref = v.ref,
+                               reason = '', last_error = '', contact_attempt_id = v.attempt_id,
+                               finished_at = %s
+                          FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
+                               AS v(id, attempt_id, ref)
+                         WHERE r.id = v.id AND r.status = 'sending'
+                     RETURNING r.contact_attempt_id""",  # noqa: S608
+                    [now, list(ids), list(attempt_ids), [ref[:200] for ref in refs]],
+                )
+                done = [row[0] for row in cursor.fetchall()]
+        else:
+            done = []
+            for rid, attempt_id, ref in sent:
+                if Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
+                    status=ReminderStatus.SENT,
+                    provider_ref=ref[:200],
+                    reason="",
+                    last_error="",
+                    contact_attempt_id=attempt_id,
+                    finished_at=now,
+                ):
+                    done.append(attempt_id)
+        permit_attempts_complete(attempt_ids=done, outcome=Outcome.SENT, now=now)
+    return len(done)

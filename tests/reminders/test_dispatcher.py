@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from collections_app.channels.base import Found
@@ -358,3 +360,41 @@ def test_a_reminder_whose_next_stage_has_begun_is_closed_unsent(db, outbox):
     assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"closed": 2}
     assert set(Reminder.objects.values_list("reason", flat=True)) == {"superseded"}
     assert mail.outbox == []
+
+
+def test_a_batch_costs_the_same_queries_whatever_its_size(db, outbox):
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    for _ in range(11):
+        loan_due_on(reachable_debtor(), DUE)
+    plan_only(now)
+    ids = list(Reminder.objects.order_by("id").values_list("pk", flat=True))
+    assert len(ids) == 11
+    Reminder.objects.update(status="sending", claimed_at=timezone.now())
+    dispatcher.clear_caches()
+    assert set(dispatcher.process_batch(ids[:2], now=now).values()) == {"sent"}  # warms caches
+    counts = []
+    for batch in (ids[2:5], ids[5:]):
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = dispatcher.process_batch(batch, now=now)
+        assert outcomes == dict.fromkeys(batch, "sent")
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert len(sms_files(outbox)) == 11
+    sent = ContactAttempt.objects.filter(outcome="sent")
+    assert sent.count() == 11 and not sent.filter(breach=True).exists()
+    assert not sent.filter(breach_policy__isnull=True).exists()
+
+
+def test_two_messages_to_one_debtor_in_a_batch_are_judged_one_after_the_other(db, outbox):
+    # The default policy (Britain) allows one SMS a day: the second waits for the next day.
+    debtor = reachable_debtor(country="GB", tz="Europe/London")
+    loan_due_on(debtor, DUE, currency="GBP")
+    loan_due_on(debtor, DUE, currency="GBP")
+    now = at(UTC, 2030, 3, 5, 10, 0)
+    plan_only(now)
+    assert Reminder.objects.count() == 2
+    assert dispatcher.dispatch(now=now) == {"sent": 1, "waiting": 1}
+    waiting = one(status="planned")
+    assert waiting.reason == "daily_limit"
+    assert waiting.not_before == at(UTC, 2030, 3, 6, 8, 0)
+    assert len(sms_files(outbox)) == 1
