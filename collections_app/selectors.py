@@ -7,7 +7,6 @@ whatever the size of the portfolio (the tests assert it).
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,17 +18,14 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from compliance import engine
-from compliance.gate import HOLD_FLAGS, Decision
+from compliance import batch
+from compliance.gate import Decision
 from compliance.models import (
     ContactAttempt,
     ContactDecision,
     ContactPolicy,
-    DebtorContactPreference,
 )
 from compliance.reasons import reason_label
-from compliance.selectors import policy_rules
-from compliance.zones import candidate_zones
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -45,7 +41,7 @@ from debtors.models import (
 from debtors.validators import normalize_phone
 
 from .access import cases_for_user
-from .models import Callback, CallDisposition, Case, Note, PortalEvent
+from .models import Callback, Case, Note, PortalEvent
 
 QUEUE_PAGE_SIZE = 25
 
@@ -140,7 +136,10 @@ def queue_page(
     position = decode_cursor(after) if after else None
     if position is not None:
         priority, pk = position
-        cases = cases.filter(Q(priority__lt=priority) | Q(priority=priority, id__lt=pk))
+        # The first condition bounds the index range; the second picks the rows after the cursor.
+        cases = cases.filter(priority__lte=priority).filter(
+            Q(priority__lt=priority) | Q(priority=priority, id__lt=pk)
+        )
     rows = list(cases[: size + 1])
     next_cursor = encode_cursor(rows[size - 1]) if len(rows) > size else ""
     rows = rows[:size]
@@ -158,131 +157,16 @@ def next_case(user, *, now=None) -> Case | None:
 # --- Contactability: the gate's dry run for many debtors at once -----------------------------
 
 
-def _policy_for(debtor: Debtor, policies: list[ContactPolicy]) -> ContactPolicy | None:
-    """The same choice as ``compliance.selectors.policy_for_debtor``, over preloaded policies."""
-    best, best_rank = None, 9
-    for policy in policies:
-        if policy.is_default:
-            rank = 2
-        elif policy.country == debtor.country and policy.region in ("", debtor.region):
-            rank = 0 if policy.region and policy.region == debtor.region else 1
-        else:
-            continue
-        if rank < best_rank:
-            best, best_rank = policy, rank
-    return best
-
-
 def contactability(
-    debtors: Iterable[Debtor],
-    *,
-    channel: str,
-    at: dt.datetime,
-    points: dict[int, list[ContactPoint]] | None = None,
+    debtors: Iterable[Debtor], *, channel: str, at: dt.datetime
 ) -> dict[int, Decision | None]:
     """May each debtor be contacted on ``channel`` at ``at``? A dry run, writing nothing.
 
-    The rules engine is the gate's own (``compliance.engine.evaluate``); only the reading is
-    batched, in five queries for the whole page instead of five per debtor. ``None`` means the
-    answer is unknown (no policy, or no time zone). The gate decides again when the contact
-    is actually requested.
+    The gate's own answer (``compliance.batch.check_many``: same snapshot, same judge), read
+    in two queries for the whole page. ``None`` means the answer is unknown (no policy, or no
+    time zone). The gate decides again when the contact is actually requested.
     """
-    debtors = list(debtors)
-    if not debtors:
-        return {}
-    ids = [d.pk for d in debtors]
-    policies = list(ContactPolicy.objects.filter(is_current=True, is_active=True))
-    chosen = {d.pk: _policy_for(d, policies) for d in debtors}
-    rules_by_debtor = {
-        pk: (policy_rules(p).get(channel) if p is not None else None) for pk, p in chosen.items()
-    }
-    if points is None:
-        # ``points`` may be given by a caller that has them already (the case page).
-        points = defaultdict(list)
-        for cp in ContactPoint.objects.filter(debtor_id__in=ids).only(
-            "id", "debtor_id", "kind", "owner", "status", "value", "country", "timezone"
-        ):
-            points[cp.debtor_id].append(cp)
-    points = defaultdict(list, points)
-    consents: dict[int, list[ChannelConsent]] = defaultdict(list)
-    for consent in ChannelConsent.objects.filter(
-        debtor_id__in=ids, channel=channel, contact_point__isnull=True
-    ):
-        consents[consent.debtor_id].append(consent)
-    inconvenient: dict[int, list[engine.InconvenientTime]] = defaultdict(list)
-    for p in DebtorContactPreference.objects.filter(
-        debtor_id__in=ids, kind=DebtorContactPreference.Kind.INCONVENIENT
-    ).filter(Q(channel="") | Q(channel=channel)):
-        inconvenient[p.debtor_id].append(
-            engine.InconvenientTime(
-                start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays)
-            )
-        )
-    lookbacks = [r.lookback() for r in rules_by_debtor.values() if r is not None]
-    counted = set().union(*(r.counted_channels for r in rules_by_debtor.values() if r)) or {channel}
-    history: dict[int, list[engine.Fact]] = defaultdict(list)
-    if lookbacks:
-        for row in ContactAttempt.objects.filter(
-            debtor_id__in=ids, channel__in=sorted(counted), occurred_at__gte=at - max(lookbacks)
-        ).values_list(
-            "debtor_id",
-            "channel",
-            "direction",
-            "outcome",
-            "occurred_at",
-            "loan_id",
-            "contact_point_id",
-        ):
-            debtor_id, c, d, o, when, lo, p = row
-            history[debtor_id].append(
-                engine.Fact(
-                    channel=c,
-                    direction=d,
-                    outcome=o,
-                    occurred_at=when,
-                    loan_id=lo,
-                    contact_point_id=p,
-                )
-            )
-    answers: dict[int, Decision | None] = {}
-    for debtor in debtors:
-        policy = chosen[debtor.pk]
-        if policy is None:
-            answers[debtor.pk] = None
-            continue
-        try:
-            zones = candidate_zones(debtor, points[debtor.pk])
-        except Exception:  # noqa: BLE001 - no usable zone: the gate will say so when asked
-            answers[debtor.pk] = None
-            continue
-        debtor_consents = consents[debtor.pk]
-        situation = engine.Situation(
-            channel=channel,
-            zones=tuple(zones),
-            country=debtor.country,
-            region=debtor.region,
-            holds=frozenset(code for flag, code in HOLD_FLAGS if getattr(debtor, flag)),
-            hardship_pause_until=debtor.hardship_pause_until,
-            own_phones=tuple(
-                engine.Point(id=cp.pk, kind=cp.kind, owner=cp.owner, status=cp.status)
-                for cp in points[debtor.pk]
-                if cp.owner == ContactPoint.Owner.SELF and cp.kind in ContactPoint.PHONE_KINDS
-            ),
-            opted_out=any(c.is_opted_out for c in debtor_consents),
-            has_consent=any(c.has_consent for c in debtor_consents),
-            inconvenient=tuple(inconvenient[debtor.pk]),
-            history=tuple(history[debtor.pk]),
-        )
-        verdict = engine.evaluate(rules_by_debtor[debtor.pk], situation, at)
-        answers[debtor.pk] = Decision(
-            allowed=verdict.allowed,
-            reasons=verdict.reasons,
-            next_allowed_at=verdict.next_allowed_at,
-            timezones=list(zones),
-            policy_slug=policy.slug,
-            policy_version=policy.version,
-        )
-    return answers
+    return batch.check_many(debtor_ids=[d.pk for d in debtors], channel=channel, at=at)
 
 
 def reasons_text(codes: Iterable[str]) -> list[str]:
@@ -340,18 +224,20 @@ class TimelineEntry:
 TIMELINE_LIMIT = 40
 
 
-def timeline(debtor: Debtor, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEntry]:
-    """Everything that happened to the debtor, newest first, from a fixed set of queries
-    (each source is cut to ``limit`` rows before they are merged)."""
+def timeline(
+    debtor: Debtor, *, limit: int = TIMELINE_LIMIT, loans: list[Loan] | None = None
+) -> list[TimelineEntry]:
+    """The newest ``limit`` things that happened to the debtor, newest first, from a fixed set
+    of queries. Each source is read newest first and cut to ``limit`` rows, so the merged list
+    is exact; the audit page has everything older. ``loans`` from ``case_loans`` (with their
+    payments) save reading the payments again."""
     entries: list[TimelineEntry] = []
-    dispositions = {
-        d.attempt_id: d
-        for d in CallDisposition.objects.filter(debtor=debtor)
-        .select_related("code")
-        .order_by("-recorded_at")[:limit]
-    }
-    for a in ContactAttempt.objects.filter(debtor=debtor).order_by("-occurred_at", "-id")[:limit]:
-        disposition = dispositions.get(a.pk)
+    for a in (
+        ContactAttempt.objects.filter(debtor=debtor)
+        .select_related("disposition__code")
+        .order_by("-occurred_at", "-id")[:limit]
+    ):
+        disposition = getattr(a, "disposition", None)
         detail = disposition.code.display_label if disposition else a.get_outcome_display()
         if disposition and disposition.note:
             detail = f"{detail} — {disposition.note}"
@@ -416,17 +302,27 @@ def timeline(debtor: Debtor, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEnt
                 ],
             )
         )
-    for p in (
-        Payment.objects.filter(loan__debtor=debtor)
-        .select_related("loan")
-        .order_by("-received_at")[:limit]
-    ):
+    if loans is None:
+        payments = [
+            (p, p.loan)
+            for p in Payment.objects.filter(loan__debtor=debtor)
+            .select_related("loan")
+            .order_by("-received_at")[:limit]
+        ]
+    else:
+        # The case page has every loan's payments already (``case_loans``).
+        payments = sorted(
+            ((p, loan) for loan in loans for p in loan.payments.all()),
+            key=lambda pair: pair[0].received_at,
+            reverse=True,
+        )[:limit]
+    for p, loan in payments:
         entries.append(
             TimelineEntry(
                 at=p.received_at,
                 kind="payment",
                 title=_("Payment %(amount)s %(currency)s on %(loan)s")
-                % {"amount": p.amount.normalize(), "currency": p.loan.currency, "loan": p.loan},
+                % {"amount": p.amount.normalize(), "currency": loan.currency, "loan": loan},
                 detail=p.get_method_display(),
                 tone="good",
             )
@@ -435,7 +331,7 @@ def timeline(debtor: Debtor, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEnt
     entries.extend(_reminder_entries(debtor, limit=limit))
     entries.extend(_portal_entries(debtor, limit=limit))
     entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[: limit * 2]
+    return entries[:limit]
 
 
 def _reminder_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
@@ -610,13 +506,19 @@ def history_changes(model, queryset, *, limit: int = 100) -> list[Change]:
     return changes
 
 
+def _historical(model):
+    """The historical model of ``model``, read without going through ``model.history`` (that
+    descriptor builds a new manager class on every access)."""
+    return vars(model)["history"].model
+
+
 def _history_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
     sources = [
-        (Debtor, Debtor.history.filter(id=debtor.pk)),
-        (ContactPoint, ContactPoint.history.filter(debtor_id=debtor.pk)),
-        (RepaymentPlan, RepaymentPlan.history.filter(loan__debtor_id=debtor.pk)),
-        (PromiseToPay, PromiseToPay.history.filter(loan__debtor_id=debtor.pk)),
-        (Case, Case.history.filter(debtor_id=debtor.pk)),
+        (Debtor, _historical(Debtor).objects.filter(id=debtor.pk)),
+        (ContactPoint, _historical(ContactPoint).objects.filter(debtor_id=debtor.pk)),
+        (RepaymentPlan, _historical(RepaymentPlan).objects.filter(loan__debtor_id=debtor.pk)),
+        (PromiseToPay, _historical(PromiseToPay).objects.filter(loan__debtor_id=debtor.pk)),
+        (Case, _historical(Case).objects.filter(debtor_id=debtor.pk)),
     ]
     out = []
     for model, qs in sources:

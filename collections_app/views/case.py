@@ -129,10 +129,8 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "totals": sorted(totals.items()),
         "callbacks": selectors.open_callbacks(debtor),
         "pending_calls": pending,
-        "timeline": selectors.timeline(debtor),
-        "call_now": selectors.contactability(
-            [debtor], channel=Channel.CALL, at=now, points={debtor.pk: contact_points}
-        ).get(debtor.pk),
+        "timeline": selectors.timeline(debtor, loans=loans),
+        "call_now": selectors.contactability([debtor], channel=Channel.CALL, at=now).get(debtor.pk),
         "blocked": overrides.get("blocked"),
         "debtor_zone": _debtor_zone(debtor, overrides.get("blocked")),
         "viewer_zone": timezone.get_current_timezone_name(),
