@@ -13,6 +13,7 @@ Everything comes from environment variables with safe defaults:
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -149,6 +150,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "seal-decision-ledger": {"task": "compliance.tasks.seal_ledger", "schedule": 60.0},
     "resolve-promises": {"task": "debtors.tasks.resolve_promises", "schedule": 3600.0},
     "review-plans": {"task": "debtors.tasks.review_plans", "schedule": 3600.0},
+    # Days past due and "due today" change at midnight: the work queue's order follows.
+    "refresh-case-priorities": {
+        "task": "collections_app.tasks.refresh_case_priorities",
+        "schedule": crontab(minute=5, hour=0),
+    },
 }
 
 CACHES = {

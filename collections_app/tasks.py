@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from collections_app.models import Reminder, ReminderStatus
 from collections_app.reminders import dispatcher, planner
+from collections_app.services import case_priorities_refresh
 
 
 def _instant(value: str | None) -> dt.datetime | None:
@@ -52,6 +53,13 @@ def send_reminder(reminder_id: int, now: str | None = None) -> str:
     if not taken:
         return "skipped"
     return dispatcher.process(reminder_id, now=_instant(now))
+
+
+@shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700, ignore_result=True)
+def refresh_case_priorities(now: str | None = None) -> int:
+    """Recompute every case's queue inputs and priority (beat, daily just after midnight):
+    days past due and what is due today move with the date. Running it twice changes nothing."""
+    return case_priorities_refresh(now=_instant(now))
 
 
 from collections_app.imports.tasks import run_import  # noqa: E402, F401 - registered with Celery
