@@ -37,4 +37,5 @@ RUN APP_ENV=production \
 
 USER app
 EXPOSE 8000
+# gunicorn reads gunicorn.conf.py from /app: gthread, one process per core, 4 threads each.
 CMD ["gunicorn", "collections_app.wsgi:application", "--bind=0.0.0.0:8000", "--access-logfile=-"]

@@ -10,14 +10,16 @@ beforehand (50 password hashes at once would measure PBKDF2, not the pages). It 
 p95 and p99 latency per page and the error count, and stops the server. Nothing leaves this
 machine.
 
-Sizes: ``BENCH_PAGES_USERS`` (50), ``BENCH_PAGES_SECONDS`` (60), ``BENCH_PAGES_WORKERS``
-(gunicorn processes, default: CPU count + 1, at least 2), ``BENCH_PAGES_THREADS`` (4).
+Gunicorn runs with the project's ``gunicorn.conf.py``, as the image does. Sizes:
+``BENCH_PAGES_USERS`` (50), ``BENCH_PAGES_SECONDS`` (60), ``BENCH_PAGES_WORKERS`` and
+``BENCH_PAGES_THREADS`` (gunicorn processes and threads; default: those of ``gunicorn.conf.py``).
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import runpy
 import shutil
 import signal
 import socket
@@ -38,8 +40,8 @@ DESCRIPTION = (
     "the gate), 'next case', a case page (debtor, contact points, loans with installments, "
     "plans, promises, payments, one timeline of attempts, decisions, notes, reminders and "
     "changes) and now and then the queue's second page, each collector clicking every 1 to 4 s, "
-    "for a fixed time, against gunicorn (gthread) on the seeded portfolio, every open case dealt "
-    "out to the 50 collectors."
+    "for a fixed time, against gunicorn (gthread, the project's gunicorn.conf.py) on the seeded "
+    "portfolio, every open case dealt out to the 50 collectors."
 )
 TARGET_P95_MS = 200.0
 PREFIX = "bench-collector-"
@@ -87,8 +89,10 @@ refreshed = case_priorities_refresh()
 with connection.cursor() as cursor:
     cursor.execute("ANALYZE collections_app_case")
 # The collectors are already signed in: a session each, as the login view would make it.
+from importlib import import_module
+from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 keys = []
 for user in User.objects.filter(pk__in=users).order_by("username"):
     session = SessionStore()
@@ -125,6 +129,15 @@ def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
     return summary, sessions.split(",")
 
 
+def _server_size() -> tuple[int, int]:
+    """Gunicorn's processes and threads: the benchmark's variables, else gunicorn.conf.py's."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return (
+        _int("BENCH_PAGES_WORKERS", config["workers"]),
+        _int("BENCH_PAGES_THREADS", config["threads"]),
+    )
+
+
 def _start_server(ctx: Context, port: int, workers: int, threads: int) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     env = ctx.env(ALLOWED_HOSTS="127.0.0.1,localhost", DB_CONN_MAX_AGE="600")
@@ -138,8 +151,6 @@ def _start_server(ctx: Context, port: int, workers: int, threads: int) -> subpro
             str(workers),
             "--threads",
             str(threads),
-            "--worker-class",
-            "gthread",
             "--log-level",
             "warning",
         ],
@@ -212,8 +223,7 @@ def _run_locust(ctx: Context, port: int, users: int, seconds: int, sessions, out
 def run(ctx: Context) -> list[Result]:
     users = _int("BENCH_PAGES_USERS", 50)
     seconds = _int("BENCH_PAGES_SECONDS", 60)
-    workers = _int("BENCH_PAGES_WORKERS", max(2, (os.cpu_count() or 1) + 1))
-    threads = _int("BENCH_PAGES_THREADS", 4)
+    workers, threads = _server_size()
     password = "bench-pages-password-" + str(os.getpid())
     prepared, sessions = _prepare(ctx, users, password)
     port = _free_port()
