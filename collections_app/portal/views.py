@@ -35,7 +35,7 @@ LANGUAGE_NAMES = [("en", "English"), ("zh-hans", "简体中文")]
 
 def _private(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -154,7 +154,7 @@ def test_an_approved_proposal_becomes_the_active_plan(portal, supervisor):
         actor=supervisor, request=outcome.plan.portal_request, approve=True
     )
     assert plan.status == RepaymentPlan.Status.ACTIVE
-    assert "Active" in portal.client.get("/p/").content.decode()
+    assert "Plan active" in portal.client.get("/p/").content.decode()
 
 
 def portal_link(portal):

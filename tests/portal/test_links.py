@@ -113,7 +113,7 @@ def test_opening_a_link_leaves_its_url_for_the_portal_session(portal):
     assert response.status_code == 302 and response["Location"] == "/p/"
     cookie = portal.client.cookies[COOKIE_NAME]
     assert cookie["path"] == "/p/" and cookie["httponly"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert PortalEvent.objects.filter(kind=PortalEvent.Kind.OPENED).count() == 1
 
 
