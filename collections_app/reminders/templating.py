@@ -21,9 +21,15 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import (
+    format_currency,
+    get_currency_precision,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -141,11 +147,43 @@ def check_sms_length(text: str) -> SmsLength:
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:
-    return format_currency(amount, currency, locale=BABEL_LOCALES.get(language, "en"))
+    """The amount with its currency, as Babel writes it in the language's locale.
+
+    Babel parses the locale's pattern on every call, which a dispatcher sending thousands of
+    messages feels; the parts it puts around the number are taken once per currency and
+    locale, and only the number is written here (a negative or unusual amount goes to Babel).
+    """
+    locale = BABEL_LOCALES.get(language, "en")
+    parts = _money_parts(currency, locale)
+    if parts is None or not amount.is_finite() or amount < 0:
+        return format_currency(amount, currency, locale=locale)
+    prefix, suffix, digits, symbols = parts
+    return f"{prefix}{f'{amount:,.{digits}f}'.translate(symbols)}{suffix}"
+
+
+@lru_cache(maxsize=256)
+def _money_parts(currency: str, locale: str) -> tuple[str, str, int, dict] | None:
+    """What Babel writes before and after a positive amount, the decimals it shows and its
+    grouping and decimal signs; ``None`` when the sample does not split that way."""
+    digits = get_currency_precision(currency)
+    symbols = str.maketrans({",": get_group_symbol(locale), ".": get_decimal_symbol(locale)})
+    sample = Decimal("1234567.891")
+    number = f"{sample:,.{digits}f}".translate(symbols)
+    written = format_currency(sample, currency, locale=locale)
+    if written.count(number) != 1:
+        return None
+    prefix, suffix = written.split(number)
+    return prefix, suffix, digits, symbols
 
 
 def format_day(day: dt.date, language: str) -> str:
-    return format_date(day, format="long", locale=BABEL_LOCALES.get(language, "en"))
+    return _format_day(day, BABEL_LOCALES.get(language, "en"))
+
+
+@lru_cache(maxsize=4096)
+def _format_day(day: dt.date, locale: str) -> str:
+    # Due dates repeat across a portfolio: each is written once per locale.
+    return format_date(day, format="long", locale=locale)
 
 
 def self_service_link(debtor_id: int, loan_id: int | None = None) -> str:
@@ -165,7 +203,9 @@ def read_self_service_token(token: str, *, max_age: dt.timedelta | None = None) 
     return signing.loads(token, salt=SELF_SERVICE_SALT, max_age=max_age)
 
 
+@lru_cache(maxsize=64)
 def opt_out_text(channel: str, language: str) -> str:
+    # The catalogue does not change while a process runs: each text is translated once.
     with translation.override(language):
         if channel == "sms":
             return str(_("Reply STOP to opt out."))

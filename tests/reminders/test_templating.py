@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core import signing
 from django.core.exceptions import ValidationError
@@ -90,3 +92,16 @@ def test_amounts_and_dates_follow_the_language():
     assert templating.format_money(Decimal("1234.5"), "USD", "en") == "$1,234.50"
     assert templating.format_money(Decimal("1234.5"), "CNY", "zh-hans") == "¥1,234.50"
     assert templating.format_day(date(2026, 3, 2), "zh-hans") == "2026年3月2日"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("currency", ["CNY", "USD", "GBP", "JPY"])
+def test_amounts_are_written_as_babel_writes_them(language, currency):
+    from babel.numbers import format_currency
+
+    locale = templating.BABEL_LOCALES[language]
+    for text in ("0", "0.5", "7.00", "100.00", "1234.56", "1234567.89", "999999999.99", "-5.25"):
+        amount = Decimal(text)
+        assert templating.format_money(amount, currency, language) == format_currency(
+            amount, currency, locale=locale
+        ), (text, currency, language)
