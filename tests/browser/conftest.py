@@ -38,7 +38,11 @@ def pytest_collection_modifyitems(items):
 def chromium():
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+        # A failure, not a skip: a suite that passes without its browser tests proves nothing.
+        pytest.fail(
+            "Chromium is not installed, so the browser tests cannot run. Install it "
+            "(Debian: apt-get install -y chromium) or run .ci/run, which does."
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
