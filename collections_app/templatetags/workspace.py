@@ -29,22 +29,42 @@ def _locale(code: str) -> Locale:
     return Locale.parse(translation.to_locale(code))
 
 
+# A page formats the same amounts, dates and instants many times over (an installment plan
+# repeats its amount, a timeline its days), and formatting in a locale is the costly part of
+# rendering it: each filter remembers what it gave for a value in a language.
+FORMAT_CACHE_SIZE = 8192
+
+
+def _language() -> str:
+    return translation.get_language() or "en"
+
+
 @register.filter
 def money(amount, currency: str = ""):
     """An amount in its currency, formatted for the active language (``¥1,234.50``)."""
     if amount is None or amount == "":
         return "—"
+    return _money(str(amount), currency or "", _language())
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _money(amount: str, currency: str, language: str) -> str:
     value = Decimal(amount)
     if not currency:
-        return format_decimal(value, locale=babel_locale())
-    return format_currency(value, currency, locale=babel_locale())
+        return format_decimal(value, locale=_locale(language))
+    return format_currency(value, currency, locale=_locale(language))
 
 
 @register.filter
 def num(value):
     if value is None or value == "":
         return "—"
-    return format_decimal(value, locale=babel_locale())
+    return _num(type(value), value, _language())
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _num(_kind: type, value, language: str) -> str:
+    return format_decimal(value, locale=_locale(language))
 
 
 @register.filter
@@ -62,17 +82,27 @@ def when(value, zone_name: str = ""):
         return "—"
     if isinstance(value, dt.datetime):
         tz = zoneinfo.ZoneInfo(zone_name) if zone_name else timezone.get_current_timezone()
-        local = value.astimezone(tz)
-        locale = babel_locale()
-        return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
-    return format_date(value, "medium", locale=babel_locale())
+        return _instant(value, tz, _language())
+    return _day(value, _language())
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _instant(value: dt.datetime, tz, language: str) -> str:
+    local = value.astimezone(tz)
+    locale = _locale(language)
+    return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
 
 
 @register.filter
 def day(value):
     if not value:
         return "—"
-    return format_date(value, "medium", locale=babel_locale())
+    return _day(value, _language())
+
+
+@lru_cache(maxsize=FORMAT_CACHE_SIZE)
+def _day(value: dt.date, language: str) -> str:
+    return format_date(value, "medium", locale=_locale(language))
 
 
 @register.filter

@@ -40,13 +40,13 @@ def test_case_page_shows_debtor_loans_and_masked_identifiers(logged_in, work, ph
 def test_case_page_runs_a_bounded_number_of_queries(
     logged_in, work, debtor, django_assert_max_num_queries
 ):
-    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(60):
+    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(32):
         logged_in.get(url("case-detail", work))
     for i in range(6):
         make_loan(debtor)
         make_contact_point(debtor, value=f"+861380099{i:04d}")
         Note.objects.create(debtor=debtor, author=work.assigned_to, body=f"note {i}")
-    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(60):
+    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(32):
         response = logged_in.get(url("case-detail", work))
     assert response.status_code == 200
 

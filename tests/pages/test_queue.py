@@ -48,11 +48,11 @@ def test_queue_shows_whether_the_debtor_may_be_called_now(client, collector, wor
 def test_queue_runs_a_bounded_number_of_queries(client, collector, django_assert_max_num_queries):
     _cases(collector, 30)
     client.force_login(collector)
-    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(14):
+    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(7):
         response = client.get(reverse("home"))
     assert response.status_code == 200
     _cases(collector, 40)
-    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(14):
+    with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(7):
         client.get(reverse("home"))
 
 
