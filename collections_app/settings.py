@@ -155,6 +155,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "collections_app.tasks.refresh_case_priorities",
         "schedule": crontab(minute=5, hour=0),
     },
+    # An import whose worker died is marked failed, so its user can run it again.
+    "fail-abandoned-imports": {
+        "task": "collections_app.imports.tasks.fail_abandoned_imports",
+        "schedule": 300.0,
+    },
 }
 
 CACHES = {

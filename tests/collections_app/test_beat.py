@@ -1,4 +1,5 @@
-"""The periodic jobs beat starts: the daily refresh of the work queue's priorities."""
+"""The periodic jobs beat starts: the daily refresh of the work queue's priorities, the check
+for abandoned imports."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def test_beat_refreshes_case_priorities_once_a_day_after_midnight():
     assert schedule.day_of_week == set(range(7))
     assert schedule.day_of_month == set(range(1, 32))
     assert settings.CELERY_TIMEZONE == "UTC"
+
+
+def test_beat_looks_for_abandoned_imports_every_few_minutes():
+    (entry,) = _entries("collections_app.imports.tasks.fail_abandoned_imports")
+    assert 0 < float(entry["schedule"]) <= 600
 
 
 def test_every_scheduled_task_is_registered_with_celery():
