@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -175,6 +176,21 @@ def reasons_text(codes: Iterable[str]) -> list[str]:
     return [str(reason_label(code)) for code in codes]
 
 
+def choice_label(model, field_name: str, value):
+    """The label of ``value`` among a model field's choices (the value itself if unknown),
+    from the choices read once per process: ``get_<field>_display()`` rebuilds them on every
+    call, and a page shows dozens."""
+    try:
+        return _choice_labels(model, field_name).get(value, value)
+    except TypeError:  # an unhashable value is never a choice
+        return value
+
+
+@lru_cache(maxsize=512)
+def _choice_labels(model, field_name: str) -> dict:
+    return dict(model._meta.get_field(field_name).flatchoices)
+
+
 # --- The case page --------------------------------------------------------------------------
 
 
@@ -240,7 +256,11 @@ def timeline(
         .order_by("-occurred_at", "-id")[:limit]
     ):
         disposition = getattr(a, "disposition", None)
-        detail = disposition.code.display_label if disposition else a.get_outcome_display()
+        detail = (
+            disposition.code.display_label
+            if disposition
+            else choice_label(ContactAttempt, "outcome", a.outcome)
+        )
         if disposition and disposition.note:
             detail = f"{detail} — {disposition.note}"
         if a.breach:
@@ -252,7 +272,10 @@ def timeline(
                 at=a.occurred_at,
                 kind="attempt",
                 title=_("%(direction)s: %(channel)s")
-                % {"direction": a.get_direction_display(), "channel": a.get_channel_display()},
+                % {
+                    "direction": choice_label(ContactAttempt, "direction", a.direction),
+                    "channel": choice_label(ContactAttempt, "channel", a.channel),
+                },
                 detail=detail,
                 actor=a.actor_label,
                 tone="bad" if a.breach else ("good" if a.outcome == "conversation" else ""),
@@ -262,9 +285,13 @@ def timeline(
         :limit
     ]:
         if d.allowed:
-            title = _("Gate allowed %(channel)s") % {"channel": d.get_channel_display()}
+            title = _("Gate allowed %(channel)s") % {
+                "channel": choice_label(ContactDecision, "channel", d.channel)
+            }
         else:
-            title = _("Gate blocked %(channel)s") % {"channel": d.get_channel_display()}
+            title = _("Gate blocked %(channel)s") % {
+                "channel": choice_label(ContactDecision, "channel", d.channel)
+            }
         entries.append(
             TimelineEntry(
                 at=d.decided_at,
@@ -296,7 +323,8 @@ def timeline(
             TimelineEntry(
                 at=c.created_at,
                 kind="callback",
-                title=_("Callback scheduled (%(status)s)") % {"status": c.get_status_display()},
+                title=_("Callback scheduled (%(status)s)")
+                % {"status": choice_label(Callback, "status", c.status)},
                 detail=c.note,
                 actor=c.created_by.get_username(),
                 changes=[
@@ -325,7 +353,7 @@ def timeline(
                 kind="payment",
                 title=_("Payment %(amount)s %(currency)s on %(loan)s")
                 % {"amount": p.amount.normalize(), "currency": loan.currency, "loan": loan},
-                detail=p.get_method_display(),
+                detail=choice_label(Payment, "method", p.method),
                 tone="good",
             )
         )
@@ -347,7 +375,7 @@ def _reminder_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
         .select_related("stage")
         .order_by("-created_at")[:limit]
     ):
-        detail = r.get_status_display()
+        detail = choice_label(Reminder, "status", r.status)
         if r.reason:
             detail = f"{detail} · {reason_text(r.reason)}"
         tone = {"sent": "good", "failed": "bad", "unknown": "bad", "closed": "warn"}.get(

@@ -126,3 +126,12 @@ def reason_labels(codes):
     from compliance.reasons import reason_label
 
     return [str(reason_label(code)) for code in codes or ()]
+
+
+@register.filter
+def label(obj, field_name: str):
+    """``obj.get_<field_name>_display()`` from the field's choices read once per process
+    (Django's own method rebuilds the choices on every call)."""
+    from ..selectors import choice_label
+
+    return choice_label(type(obj), field_name, getattr(obj, field_name))
