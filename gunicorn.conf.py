@@ -38,3 +38,5 @@ keepalive = _int("WEB_KEEPALIVE", 10)
 # A worker silent this long is restarted (it is stuck: no page takes seconds).
 timeout = _int("WEB_TIMEOUT", 30)
 graceful_timeout = 30
+# Self-service tokens are masked in gunicorn's own access and error logs.
+logger_class = "collections_app.portal.gunicorn_logger.TokenMaskingLogger"
