@@ -334,7 +334,9 @@ def _before_gate(reminder: Reminder, points: list[ContactPoint], at: dt.datetime
         if not decision.allowed and holds and decision.next_allowed_at is None:
             return ("close", holds[0], "")
         local_day = at.astimezone(_zone(zones[0])).date()
-        queue_call(debtor_id=debtor.pk, day=local_day)
+        if not queue_call(debtor_id=debtor.pk, day=local_day):
+            # No open case, so no collector's queue to put it in: say so, not "queued".
+            return ("close", "no_open_case", "")
         services.reminder_queue_call(reminder_id=rid)
         return ("done", "queued")
 

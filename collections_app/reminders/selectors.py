@@ -22,6 +22,7 @@ REMINDER_REASONS = {
     "expired": _("Too late to send"),
     "superseded": _("The next stage has begun"),
     "no_contact_point": _("No usable contact point"),
+    "no_open_case": _("No open case for a collector's call"),
     "no_timezone": _("No time zone known"),
     "template_missing": _("Template missing"),
     "template_error": _("Template error"),

@@ -197,6 +197,17 @@ def test_a_call_task_queues_the_case_and_sends_nothing(db, outbox):
     assert not ContactAttempt.objects.exists()
 
 
+def test_a_call_task_without_an_open_case_is_closed_with_that_reason(db, outbox):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, dt.date(2030, 3, 2))
+    Case.objects.filter(debtor=debtor).update(status=Case.Status.CLOSED)
+    planner.plan(now=at(SHANGHAI, 2030, 3, 5, 10, 0))
+    Reminder.objects.exclude(channel="call_task").delete()
+    assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"closed": 1}
+    assert one(channel="call_task").reason == "no_open_case"
+    assert Case.objects.get(debtor=debtor).next_action_on is None
+
+
 def test_a_letter_is_rendered_to_pdf_and_queued(db, outbox):
     debtor = reachable_debtor(language="zh-hans")
     loan_due_on(debtor, dt.date(2030, 2, 1))
