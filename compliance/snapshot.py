@@ -364,7 +364,22 @@ def lock_and_load(
     statements += ["SET LOCAL plan_cache_mode TO force_generic_plan", lock_sql, read_sql]
     sql = ";\n".join(statements)
     cursor.execute(sql, [*lock_params, *read_params])
-    rows = cursor.fetchall()
+    return _parse_many(cursor.fetchall(), since)
+
+
+def read_many(
+    cursor, *, debtor_ids: list[int], channels: list[str], since: dt.datetime
+) -> dict[int, DebtorData]:
+    """What ``lock_and_load`` reads, without the locks and without drawing ids (PostgreSQL):
+    for a dry run over many debtors (``compliance.batch``)."""
+    sql, params = _read_many_statement(cursor).call(
+        cursor, {"debtors": debtor_ids, "channels": channels, "since": since, "ids": 0}
+    )
+    cursor.execute(sql, params)
+    return _parse_many(cursor.fetchall(), since).debtors
+
+
+def _parse_many(rows, since: dt.datetime) -> Batch:
     found: dict[int, DebtorData] = {}
     decision_ids: list[int] = []
     attempt_ids: list[int] = []
