@@ -168,6 +168,7 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
     _temp_ids(cursor, "import_changed", "import_created")
     params: dict = {"now": now, **_history_params(actor, reason)}
     history_columns, history_values = _history_select(model, "written")
+    params["type"] = "~"
     sets = [f"{target.column} = {_update_expression(target)}" for target in plan.targets]
     sets += [f"{column} = %(now)s" for column in plan.touch]
     cursor.execute(
@@ -178,11 +179,12 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
            RETURNING t.*),
             history AS (
               INSERT INTO {model.history.model._meta.db_table} ({history_columns})
-              SELECT {history_values.replace("%(type)s", "'~'")} FROM changed AS written)
+              SELECT {history_values} FROM changed AS written)
             INSERT INTO pg_temp.import_changed SELECT id FROM changed""",
         params,
     )
     updated = cursor.rowcount
+    params["type"] = "+"
 
     columns = [column for column, _expression in plan.key]
     expressions = [expression for _column, expression in plan.key]
@@ -208,7 +210,7 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
            RETURNING *),
             history AS (
               INSERT INTO {model.history.model._meta.db_table} ({history_columns})
-              SELECT {history_values.replace("%(type)s", "'+'")} FROM created AS written)
+              SELECT {history_values} FROM created AS written)
             INSERT INTO pg_temp.import_created SELECT id FROM created""",
         params,
     )
@@ -351,32 +353,12 @@ def _history_select(model, alias: str) -> tuple[str, str]:
 
 def history_insert(cursor, model, ids_table: str, history_type: str, actor, now, reason) -> int:
     """One historical row per id in ``ids_table``, copied from the current row, in one INSERT."""
-    historical = model.history.model
-    user = None if actor is None or isinstance(actor, str) else actor.pk
-    columns, values = [], []
-    special = {
-        "history_date": "%(now)s",
-        "history_type": "%(type)s",
-        "history_change_reason": "%(reason)s",
-        "history_user_id": "%(user)s",
-        "actor_label": "%(label)s",
-    }
-    for field in historical._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(field.column)
-        values.append(special.get(field.column, f"t.{field.column}"))
+    columns, values = _history_select(model, "t")
     cursor.execute(
-        f"""INSERT INTO {historical._meta.db_table} ({", ".join(columns)})
-            SELECT {", ".join(values)} FROM {model._meta.db_table} t
+        f"""INSERT INTO {model.history.model._meta.db_table} ({columns})
+            SELECT {values} FROM {model._meta.db_table} t
              WHERE t.id IN (SELECT id FROM {ids_table})""",
-        {
-            "now": now,
-            "type": history_type,
-            "reason": reason,
-            "user": user,
-            "label": actor_label(actor),
-        },
+        {"now": now, "type": history_type, **_history_params(actor, reason)},
     )
     return cursor.rowcount
 
