@@ -306,8 +306,8 @@ class GateRequest:
 
 # What ``request_many`` gives for each request: a permit, the blocking decision, or the error
 # that kept it from being judged (an unknown debtor, a contact point of another debtor, a
-# debtor without a known time zone). Errors record no decision.
-GateOutcome = Permit | Decision | GateInputError | ValidationError
+# debtor without a known time zone, no policy that applies). Errors record no decision.
+GateOutcome = Permit | Decision | GateInputError | ValidationError | NoPolicy
 
 
 def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) -> Permit:
@@ -407,7 +407,7 @@ def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
                 contact_point_id=wanted.contact_point_id,
                 pending=tuple(pending),
             )
-        except (GateInputError, ValidationError) as exc:
+        except (GateInputError, ValidationError, NoPolicy) as exc:
             outcomes.append(exc)
             continue
         decision_id, attempt_id = next(ids)
@@ -602,7 +602,7 @@ def _request_with_orm(wanted: GateRequest, now) -> GateOutcome:
                 token_hash=hash_token(token),
                 expires_at=expires_at,
             )
-    except (GateInputError, ValidationError) as exc:
+    except (GateInputError, ValidationError, NoPolicy) as exc:
         return exc
     decision = replace(decision, decision_id=decision_id)
     if not decision.allowed:

@@ -466,10 +466,17 @@ def recover_stale(*, batch_size: int = 500) -> Counter:
 def _pending_attempt(reminder: Reminder) -> ContactAttempt | None:
     if reminder.contact_attempt_id:
         return ContactAttempt.objects.select_related("debtor").get(pk=reminder.contact_attempt_id)
-    # The gate granted a permit but the worker died before linking it: found by its actor.
+    # The gate granted a permit but the worker died before linking it: found by its actor,
+    # loan and channel (one batch may hold several reminders of the same debtor).
     return (
         ContactAttempt.objects.select_related("debtor")
-        .filter(debtor_id=reminder.debtor_id, actor_label=reminder.actor, outcome=Outcome.PENDING)
+        .filter(
+            debtor_id=reminder.debtor_id,
+            loan_id=reminder.loan_id,
+            channel=reminder.channel,
+            actor_label=reminder.actor,
+            outcome=Outcome.PENDING,
+        )
         .order_by("-id")
         .first()
     )

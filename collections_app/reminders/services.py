@@ -67,11 +67,6 @@ def _release(reminder_id: int, *, not_before, reason: str, error: str) -> bool:
     )
 
 
-def reminder_close(*, reminder_id: int, reason: str, error: str = "") -> bool:
-    """Closed without sending: a hold, a paid loan, no contact point, too late."""
-    return _finish(reminder_id, status=ReminderStatus.CLOSED, reason=reason, last_error=error)
-
-
 def reminder_queue_call(*, reminder_id: int) -> bool:
     return _finish(reminder_id, status=ReminderStatus.QUEUED, reason="")
 
@@ -159,14 +154,6 @@ def reminder_mark_unknown(*, reminder_id: int, error: str) -> bool:
     return _finish(
         reminder_id, status=ReminderStatus.UNKNOWN, reason="outcome_unknown", last_error=error
     )
-
-
-def reminder_note_attempt(*, reminder_id: int, attempt_id: int) -> None:
-    """Link the permit's attempt before the provider is called (committed on its own)."""
-    with relaxed_commit():
-        Reminder.objects.filter(pk=reminder_id, status=ReminderStatus.SENDING).update(
-            contact_attempt_id=attempt_id, tries=F("tries") + 1
-        )
 
 
 @transaction.atomic

@@ -17,8 +17,9 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from compliance import gate
 from compliance.channels import ChannelBackend, OutboundMessage
-from compliance.models import ContactAttempt, ContactDecision, ContactPermit
+from compliance.models import ContactAttempt, ContactDecision, ContactPermit, ContactPolicy
 from compliance.reasons import Reason
+from compliance.selectors import NoPolicy
 from tests.factories import make_contact_point, make_debtor, make_loan
 
 from .conftest import set_rules
@@ -74,6 +75,17 @@ def test_an_unknown_debtor_or_a_foreign_contact_point_stops_only_its_own_request
     assert isinstance(foreign, gate.GateInputError)
     assert isinstance(allowed, gate.Permit)
     assert ContactDecision.objects.count() == 1
+
+
+def test_a_debtor_no_policy_covers_stops_only_its_own_request(london):
+    american = make_debtor(country="US", timezone="America/New_York")
+    ContactPolicy.objects.filter(is_default=True).update(is_active=False)
+    uncovered, allowed = gate.request_many(
+        [_ask(london), _ask(american)], now=AT + dt.timedelta(hours=6)
+    )
+    assert isinstance(uncovered, NoPolicy)
+    assert isinstance(allowed, gate.Permit)
+    assert list(ContactDecision.objects.values_list("debtor_id", flat=True)) == [american.pk]
 
 
 def test_a_batch_in_the_callers_transaction_commits_with_it(london):
