@@ -261,11 +261,18 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
 
     # The permits' attempts are linked and committed before any provider is called: after a
     # crash, each row says exactly which permit (and so which possible message) it stands for.
-    services.reminders_settle(
+    linked = services.reminders_settle(
         released=released,
         closed=closed,
         attempts=[(reminder.pk, permit.attempt_id) for reminder, _m, permit in granted],
     )
+    # A row recovered or claimed again meanwhile is no longer this worker's: its permit is
+    # voided and its attempt recorded failed, so nothing is sent for it twice.
+    for reminder, _message, permit in granted:
+        if reminder.pk not in linked:
+            _void_permit(permit.attempt_id, reminder.actor)
+            done[reminder.pk] = "skipped"
+    granted = [item for item in granted if item[0].pk in linked]
     done.update(dict.fromkeys((rid for rid, _nb, _reason in released), "waiting"))
     done.update(dict.fromkeys((rid for rid, _reason, _error in closed), "closed"))
 
@@ -293,6 +300,12 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
         for (reminder, message, permit), result in zip(items, results, strict=True):
             if not isinstance(result, DeliveryResult):
                 done[reminder.pk] = _settle_failure(reminder, message, permit, result, backend, at)
+
+
+def _void_permit(attempt_id: int, actor: str) -> None:
+    if gate.permit_revoke(attempt_id=attempt_id):
+        attempt = ContactAttempt.objects.select_related("debtor").get(pk=attempt_id)
+        services._record(attempt, Outcome.FAILED, attempt.occurred_at, actor)
 
 
 def _settle_failure(reminder, message, permit, exc, backend, at: dt.datetime) -> str:

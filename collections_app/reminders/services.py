@@ -191,12 +191,16 @@ def reminders_settle(
     released: list[tuple[int, dt.datetime, str]] = (),
     closed: list[tuple[int, str, str]] = (),
     attempts: list[tuple[int, int]] = (),
-) -> None:
+) -> set[int]:
     """In one transaction: reminders due again later ``(id, not_before, reason)``, reminders
     closed unsent ``(id, reason, error)``, and the permits' attempts linked to their
-    reminders ``(id, attempt_id)`` before any provider is called."""
+    reminders ``(id, attempt_id)`` before any provider is called.
+
+    Returns the ids of the reminders whose attempt was linked: only a row still ``sending``
+    takes it (one recovered or claimed again meanwhile does not, and must not be sent)."""
+    linked: set[int] = set()
     if not (released or closed or attempts):
-        return
+        return linked
     now = timezone.now()
     with relaxed_commit():
         if connection.vendor != "postgresql":
@@ -207,10 +211,11 @@ def reminders_settle(
                     status=ReminderStatus.CLOSED, reason=reason, last_error=error, finished_at=now
                 )
             for rid, attempt_id in attempts:
-                Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
+                if Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
                     contact_attempt_id=attempt_id, tries=F("tries") + 1
-                )
-            return
+                ):
+                    linked.add(rid)
+            return linked
         table = _table()
         with connection.cursor() as cursor:
             # Table names come from the model; every value is a parameter.
@@ -239,9 +244,12 @@ def reminders_settle(
                     f"""UPDATE {table} AS r SET contact_attempt_id = v.attempt_id,
                                tries = r.tries + 1
                           FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, attempt_id)
-                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
+                         WHERE r.id = v.id AND r.status = 'sending'
+                     RETURNING r.id""",  # noqa: S608
                     [list(ids), list(attempt_ids)],
                 )
+                linked.update(row[0] for row in cursor.fetchall())
+    return linked
 
 
 def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:

@@ -171,6 +171,31 @@ def test_the_debtors_language_is_used(db, outbox):
     assert "温馨提醒" in mail.outbox[0].body and "¥100.00" in mail.outbox[0].body
 
 
+def test_a_row_taken_back_while_the_gate_granted_its_permit_is_not_sent(db, outbox, monkeypatch):
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    planner.plan(now=at(SHANGHAI, 2030, 3, 2, 10, 0))
+    granting = gate.request_many
+
+    def recovered_meanwhile(requests, now=None):
+        answers = granting(requests, now=now)
+        # Another worker's recovery puts the rows back (due tomorrow) before this one links
+        # the permits.
+        Reminder.objects.filter(status="sending").update(
+            status="planned", claimed_at=None, not_before=at(SHANGHAI, 2030, 3, 3, 10, 0)
+        )
+        return answers
+
+    monkeypatch.setattr(gate, "request_many", recovered_meanwhile)
+    dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 2, 10, 0))
+
+    assert mail.outbox == []
+    attempts = ContactAttempt.objects.all()
+    assert attempts and {a.outcome for a in attempts} == {"failed"}
+    assert set(Reminder.objects.values_list("status", flat=True)) == {"planned"}
+    assert set(Reminder.objects.values_list("contact_attempt_id", flat=True)) == {None}
+
+
 def test_a_paid_loan_is_not_reminded(db, outbox):
     debtor = reachable_debtor()
     loan = loan_due_on(debtor, DUE)
