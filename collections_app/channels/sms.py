@@ -31,17 +31,13 @@ from django.conf import settings
 
 from .base import UNKNOWABLE, Found, OutcomeUnknown, PermanentError, ReminderBackend, TransientError
 
-_MADE: set[Path] = set()
-
 
 def outbox_dir(kind: str) -> Path:
     base = Path(
         getattr(settings, "REMINDER_OUTBOX_DIR", Path(settings.BASE_DIR) / "var" / "outbox")
     )
     path = base / kind
-    if path not in _MADE or not path.is_dir():
-        path.mkdir(parents=True, exist_ok=True)
-        _MADE.add(path)
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 

@@ -183,18 +183,22 @@ def landing(request: HttpRequest, token: str) -> HttpResponse:
 def _account(debtor):
     """The debtor's loans with everything the page shows (a fixed number of queries)."""
     loans = workspace_selectors.case_loans(debtor)
-    requests = {
-        r.plan_id: r
-        for r in PortalPlanRequest.objects.filter(debtor=debtor).order_by("-created_at")[:20]
-    }
+    # A plan the debtor proposed stays in view after it is declined (cancelled).
+    proposed = set(
+        PortalPlanRequest.objects.filter(debtor=debtor)
+        .order_by("-created_at")
+        .values_list("plan_id", flat=True)[:20]
+    )
     for loan in loans:
         loan.portal_plans = [
-            p for p in loan.plans.all() if p.status != "cancelled" or p.pk in requests
+            p
+            for p in loan.plans.all()
+            if p.status != RepaymentPlan.Status.CANCELLED or p.pk in proposed
         ]
         loan.active_promises = [
             p for p in loan.promises.all() if p.status == PromiseToPay.Status.PENDING
         ]
-    return loans, requests
+    return loans
 
 
 @portal_page(verified=False)
@@ -215,7 +219,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 "can_verify": services.identity_can_be_checked(debtor),
             },
         )
-    loans, requests = _account(debtor)
+    loans = _account(debtor)
     feedback_given = PortalFeedback.objects.filter(link=link).exists()
     totals: dict[str, object] = {}
     for loan in loans:
@@ -226,7 +230,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "portal/home.html",
         {
             "loans": loans,
-            "plan_requests": requests,
             "totals": sorted(totals.items()),
             "flash": session.pop_flash(),
             "ask_rating": session.rate_prompt and not feedback_given,
