@@ -420,8 +420,15 @@ def plan_propose(
         now=now,
     )
     if not plan.needs_discount_approval:
-        plan = ledger.plan_activate(actor=actor, plan=plan, now=now)
-        Case.objects.filter(debtor_id=loan.debtor_id).update(status=Case.Status.IN_PLAN)
+        plan = plan_start(actor=actor, plan=plan, now=now)
+    return plan
+
+
+@transaction.atomic
+def plan_start(*, actor, plan: RepaymentPlan, now=None) -> RepaymentPlan:
+    """Activate a proposed plan and put every case of its debtor in plan."""
+    plan = ledger.plan_activate(actor=actor, plan=plan, now=now)
+    Case.objects.filter(debtor_id=plan.loan.debtor_id).update(status=Case.Status.IN_PLAN)
     return plan
 
 
@@ -433,9 +440,7 @@ def plan_discount_decide(*, actor, plan: RepaymentPlan, approve: bool, now=None)
         raise PermissionDenied(_("Only a supervisor may decide on a discount."))
     if approve:
         plan = ledger.plan_approve_discount(actor=actor, plan=plan, now=now)
-        plan = ledger.plan_activate(actor=actor, plan=plan, now=now)
-        Case.objects.filter(debtor_id=plan.loan.debtor_id).update(status=Case.Status.IN_PLAN)
-        return plan
+        return plan_start(actor=actor, plan=plan, now=now)
     if plan.status != RepaymentPlan.Status.PROPOSED or not plan.needs_discount_approval:
         raise ValidationError(_("This plan has no discount waiting for approval."))
     return ledger.plan_cancel(actor=actor, plan=plan, now=now)

@@ -27,7 +27,6 @@ from debtors.models import Channel, Debtor, Loan, RepaymentPlan
 
 from .. import services as workspace
 from ..models import (
-    Case,
     PortalDispute,
     PortalEvent,
     PortalFeedback,
@@ -294,8 +293,7 @@ def plan_request_decide(
     if request.decided_at is not None or request.plan.status != RepaymentPlan.Status.PROPOSED:
         raise ValidationError(_("This proposal has already been decided."))
     if approve:
-        plan = ledger.plan_activate(actor=actor, plan=request.plan, now=now)
-        Case.objects.filter(debtor_id=request.debtor_id).update(status=Case.Status.IN_PLAN)
+        plan = workspace.plan_start(actor=actor, plan=request.plan, now=now)
     else:
         plan = ledger.plan_cancel(actor=actor, plan=request.plan, now=now)
     request.decided_at, request.decided_by = now, actor_label(actor)

@@ -150,10 +150,12 @@ def test_an_approved_proposal_becomes_the_active_plan(portal, supervisor):
         frequency="monthly",
     )
     assert not outcome.accepted
+    assert Case.objects.get(debtor=portal.debtor).status != Case.Status.IN_PLAN
     plan = services.plan_request_decide(
         actor=supervisor, request=outcome.plan.portal_request, approve=True
     )
     assert plan.status == RepaymentPlan.Status.ACTIVE
+    assert Case.objects.get(debtor=portal.debtor).status == Case.Status.IN_PLAN
     assert "Plan active" in portal.client.get("/p/").content.decode()
 
 
