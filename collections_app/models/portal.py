@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from debtors.audit import audited_history
@@ -175,6 +175,16 @@ class PortalEvent(models.Model):
         return f"{self.debtor_id} {self.kind}"
 
 
+# The limits a proposal can go beyond (``PortalPlanRequest.outside_limits``), in English; the
+# portal's event detail stores them as they are, the staff's pages show them translated.
+LIMIT_LABELS = {
+    "installments": gettext_noop("too many installments"),
+    "minimum": gettext_noop("installment below the minimum"),
+    "length": gettext_noop("longer than allowed"),
+    "first_date": gettext_noop("first installment too late"),
+}
+
+
 class PortalPlanRequest(models.Model):
     """A plan the debtor proposed on the portal: accepted at once inside the limits, otherwise
     left as a proposed plan for a collector or supervisor to approve or decline."""
@@ -203,6 +213,11 @@ class PortalPlanRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.plan_id}"
+
+    @property
+    def outside_limit_labels(self) -> list[str]:
+        """The limits this proposal goes beyond, in the current language."""
+        return [gettext(LIMIT_LABELS[key]) for key in self.outside_limits if key in LIMIT_LABELS]
 
 
 def dispute_upload_to(instance, filename: str) -> str:

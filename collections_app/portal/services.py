@@ -34,6 +34,7 @@ from ..models import (
     PortalPlanRequest,
     PortalSettings,
 )
+from ..models.portal import LIMIT_LABELS
 
 
 def event_record(
@@ -168,13 +169,6 @@ def portal_promise(
 
 
 # --- Plans ----------------------------------------------------------------------------------
-
-LIMIT_LABELS = {
-    "installments": "too many installments",
-    "minimum": "installment below the minimum",
-    "length": "longer than allowed",
-    "first_date": "first installment too late",
-}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.test import Client
+from django.utils import translation
 
 from collections_app.models import Case, PortalPlanRequest
 from collections_app.portal import services
@@ -39,6 +40,9 @@ def test_the_case_page_shows_the_portal_and_its_collector_can_revoke(
     assert 'id="portal-panel"' in page and "Paid weekly" in page
     proposal = PortalPlanRequest.objects.get()
     assert f"/portal/plans/{proposal.pk}/decide/" in page
+    assert "too many installments" in page
+    with translation.override("zh-hans"):
+        assert "期数过多" in proposal.outside_limit_labels
 
     url = f"/portal/debtors/{portal.debtor.pk}/revoke/"
     assert _client(other_collector).post(url).status_code == 404
