@@ -201,24 +201,31 @@ def _account(debtor):
     return loans
 
 
+def _welcome(request, *, form, locked: bool, status: int = 200) -> HttpResponse:
+    """The page that asks for the identity, with masked references of the open loans."""
+    debtor = request.portal_link.debtor
+    open_loans = services.open_loans(debtor)
+    return _render(
+        request,
+        "portal/welcome.html",
+        {
+            "form": form,
+            "loan_count": len(open_loans),
+            "masked_refs": ["…" + loan.external_ref[-4:] for loan in open_loans],
+            "locked": locked,
+            "can_verify": services.identity_can_be_checked(debtor),
+        },
+        status=status,
+    )
+
+
 @portal_page(verified=False)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     link, session = request.portal_link, request.portal_session
     debtor = link.debtor
     if not session.verified:
-        open_loans = services.open_loans(debtor)
-        return _render(
-            request,
-            "portal/welcome.html",
-            {
-                "form": forms.IdentityForm(),
-                "loan_count": len(open_loans),
-                "masked_refs": ["…" + loan.external_ref[-4:] for loan in open_loans],
-                "locked": link.is_locked(timezone.now()),
-                "can_verify": services.identity_can_be_checked(debtor),
-            },
-        )
+        return _welcome(request, form=forms.IdentityForm(), locked=link.is_locked(timezone.now()))
     loans = _account(debtor)
     feedback_given = PortalFeedback.objects.filter(link=link).exists()
     totals: dict[str, object] = {}
@@ -266,19 +273,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         locked = link.is_locked(timezone.now())
         if not locked:
             form.add_error(None, _("That does not match our records. Please try again."))
-    open_loans = services.open_loans(link.debtor)
-    return _render(
-        request,
-        "portal/welcome.html",
-        {
-            "form": form,
-            "loan_count": len(open_loans),
-            "masked_refs": ["…" + loan.external_ref[-4:] for loan in open_loans],
-            "locked": locked,
-            "can_verify": services.identity_can_be_checked(link.debtor),
-        },
-        status=400 if form.errors else 200,
-    )
+    return _welcome(request, form=form, locked=locked, status=400 if form.errors else 200)
 
 
 @portal_page(verified=False)
