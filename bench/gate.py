@@ -337,12 +337,12 @@ def _worker(index: int, targets, seconds: float, warmup: int, queue) -> None:
 
 
 def _process_cpu(pid: int) -> float:
-    """CPU seconds used so far by a local process (the worker's PostgreSQL backend)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds used so far by a local process (the worker's PostgreSQL backend); NaN when
+    it is elsewhere."""
+    from collections_app.procstat import process_cpu_seconds
+
+    seconds = process_cpu_seconds(pid)
+    return float("nan") if seconds is None else seconds
 
 
 def _percentile(sorted_values: list[float], fraction: float) -> float:

@@ -26,7 +26,6 @@ import datetime as dt
 import gc
 import io
 import multiprocessing
-import os
 import resource
 import time
 import traceback
@@ -36,6 +35,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from collections_app.models import Case
+from collections_app.procstat import process_cpu_seconds
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -224,17 +224,6 @@ def _first_ids(cursor) -> dict[str, int]:
     return first
 
 
-def _process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU of a local process (Linux), or None when it is elsewhere."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    # After the command name: state is field 3, utime 14 and stime 15 (proc(5)).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _sequence(cursor, table: str) -> str:
     cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
     return cursor.fetchone()[0]
@@ -362,7 +351,7 @@ def seed_with_copy(
         result.counts[Case._meta.label] = cases
         result.first_debtor_id = first[Debtor._meta.label]
         result.first_loan_id = first[Loan._meta.label]
-        result.database_cpu_seconds = _process_cpu_seconds(backend)
+        result.database_cpu_seconds = process_cpu_seconds(backend)
     return result
 
 
