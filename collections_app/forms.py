@@ -84,14 +84,26 @@ class PlaceCallForm(forms.Form):
         label=_("Number"), queryset=ContactPoint.objects.none(), empty_label=None
     )
 
-    def __init__(self, *args, debtor, **kwargs):
+    def __init__(self, *args, debtor, contact_points=None, **kwargs):
+        """``contact_points``: the debtor's contact points already read (the case page has
+        them); the menu is then built from them instead of reading them again, twice, while
+        the select renders. The submitted choice is still checked against the queryset."""
         super().__init__(*args, **kwargs)
-        self.fields["contact_point"].queryset = debtor.contact_points.filter(
-            kind__in=ContactPoint.PHONE_KINDS
-        ).order_by("-is_primary", "id")
-        self.fields["contact_point"].label_from_instance = lambda cp: (
-            f"{cp.get_kind_display()} {cp.masked_value} · {cp.get_status_display()}"
+        field = self.fields["contact_point"]
+        field.queryset = debtor.contact_points.filter(kind__in=ContactPoint.PHONE_KINDS).order_by(
+            "-is_primary", "id"
         )
+        field.label_from_instance = self.phone_label
+        if contact_points is not None:
+            phones = sorted(
+                (cp for cp in contact_points if cp.kind in ContactPoint.PHONE_KINDS),
+                key=lambda cp: (not cp.is_primary, cp.pk),
+            )
+            field.choices = [(cp.pk, self.phone_label(cp)) for cp in phones]
+
+    @staticmethod
+    def phone_label(cp) -> str:
+        return f"{cp.get_kind_display()} {cp.masked_value} · {cp.get_status_display()}"
 
 
 class OutcomeForm(forms.Form):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Avg, Count, QuerySet
 
 from debtors.models import Debtor, RepaymentPlan
@@ -53,21 +54,50 @@ class CasePortal:
 
 
 def case_portal(debtor: Debtor) -> CasePortal:
-    """What the case page shows about the portal (three queries)."""
+    """What the case page shows about the portal. Most debtors never use it: one query asks
+    which of the three lists has anything, and only those are read."""
+    has_links, has_waiting, has_disputes = _portal_presence(debtor.pk)
     return CasePortal(
-        links=list(PortalLink.objects.filter(debtor=debtor).order_by("-last_opened_at")[:5]),
-        waiting=list(
-            PortalPlanRequest.objects.filter(
-                debtor=debtor,
-                decided_at__isnull=True,
-                plan__status=RepaymentPlan.Status.PROPOSED,
-            )
-            .select_related("plan", "plan__loan", "debtor", "debtor__case")
-            .prefetch_related("plan__installments")
-            .order_by("created_at")
+        links=(
+            list(PortalLink.objects.filter(debtor=debtor).order_by("-last_opened_at")[:5])
+            if has_links
+            else []
         ),
-        disputes=list(PortalDispute.objects.filter(debtor=debtor).order_by("-created_at")[:5]),
+        waiting=(
+            list(
+                PortalPlanRequest.objects.filter(
+                    debtor=debtor,
+                    decided_at__isnull=True,
+                    plan__status=RepaymentPlan.Status.PROPOSED,
+                )
+                .select_related("plan", "plan__loan", "debtor", "debtor__case")
+                .prefetch_related("plan__installments")
+                .order_by("created_at")
+            )
+            if has_waiting
+            else []
+        ),
+        disputes=(
+            list(PortalDispute.objects.filter(debtor=debtor).order_by("-created_at")[:5])
+            if has_disputes
+            else []
+        ),
     )
+
+
+def _portal_presence(debtor_id: int) -> tuple[bool, bool, bool]:
+    """Whether the debtor has links, undecided plan requests and disputes (one query)."""
+    links, requests, disputes = (
+        model._meta.db_table for model in (PortalLink, PortalPlanRequest, PortalDispute)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {links} WHERE debtor_id = %(d)s),"  # noqa: S608 - table names from the models
+            f" EXISTS (SELECT 1 FROM {requests} WHERE debtor_id = %(d)s AND decided_at IS NULL),"
+            f" EXISTS (SELECT 1 FROM {disputes} WHERE debtor_id = %(d)s)",
+            {"d": debtor_id},
+        )
+        return cursor.fetchone()
 
 
 def events_for_timeline(debtor: Debtor, *, limit: int) -> list[PortalEvent]:

@@ -12,6 +12,8 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -135,3 +137,26 @@ def label(obj, field_name: str):
     from ..selectors import choice_label
 
     return choice_label(type(obj), field_name, getattr(obj, field_name))
+
+
+@register.filter
+def contactable(decision):
+    """The "may I call now?" badge of a gate dry-run answer (``None``: unknown). A filter, not
+    an included template: the queue shows one per row."""
+    if decision is None:
+        return format_html('<span class="badge">{}</span>', gettext("Unknown"))
+    if decision.allowed:
+        return format_html('<span class="badge good">{}</span>', gettext("Yes"))
+    badge = format_html(
+        '<span class="badge warn" title="{}">{}</span>',
+        " ".join(str(reason) for reason in decision.reasons),
+        gettext("Not now"),
+    )
+    if not decision.next_allowed_at:
+        return badge
+    return format_html(
+        '{}\n  <small class="muted">{} {}</small>',
+        badge,
+        gettext("from"),
+        when(decision.next_allowed_at),
+    )

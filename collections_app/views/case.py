@@ -69,10 +69,10 @@ PANELS = (
 PANEL_NAMES = tuple(name for name, _id, _title in PANELS)
 
 
-def _panel_form(name: str, debtor, pending):
-    """A fresh form for one action panel."""
+def _panel_form(name: str, debtor, pending, contact_points=None):
+    """A fresh form for one action panel (``contact_points``: the debtor's, when already read)."""
     if name == "call":
-        return PlaceCallForm(debtor=debtor)
+        return PlaceCallForm(debtor=debtor, contact_points=contact_points)
     if name == "outcome":
         return OutcomeForm(initial={"attempt": pending[0].pk} if pending else None)
     if name == "promise":
@@ -94,6 +94,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
     debtor = case.debtor
     now = timezone.now()
     pending = list(services.pending_calls(actor=request.user, debtor=debtor)[:5])
+    contact_points = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
     open_panel = overrides.get("open_panel", "")
     panels = []
     for name, element_id, title in PANELS:
@@ -104,7 +105,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
             or (name == "call" and not pending)
             or (name == "outcome" and bool(pending))
         )
-        form = bound or (_panel_form(name, debtor, pending) if is_open else None)
+        form = bound or (_panel_form(name, debtor, pending, contact_points) if is_open else None)
         panels.append(
             {
                 "name": name,
@@ -115,7 +116,6 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
                 "template": f"workspace/panels/{name}.html",
             }
         )
-    contact_points = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
     loans = selectors.case_loans(debtor)
     totals: dict[str, object] = {}
     for loan in loans:

@@ -12,7 +12,7 @@ from django.urls import reverse
 from collections_app.models import Callback, CallDisposition, DispositionCode, Note, RevealLog
 from compliance.models import ContactAttempt, ContactDecision
 from debtors.models import ContactPoint, PromiseToPay, RepaymentPlan
-from tests.factories import make_contact_point, make_loan
+from tests.factories import make_contact_point, make_debtor, make_loan
 
 from .conftest import DAYTIME, NIGHT
 
@@ -49,6 +49,31 @@ def test_case_page_runs_a_bounded_number_of_queries(
     with time_machine.travel(DAYTIME, tick=False), django_assert_max_num_queries(32):
         response = logged_in.get(url("case-detail", work))
     assert response.status_code == 200
+
+
+def test_call_menu_from_loaded_points_matches_the_queryset_menu(debtor, phone):
+    from collections_app.forms import PlaceCallForm
+
+    make_contact_point(debtor, value="+8613700137000")
+    make_contact_point(debtor, kind=ContactPoint.Kind.EMAIL, value="debtor@example.com")
+    make_contact_point(debtor, value="+8613600136000", status=ContactPoint.Status.INVALID)
+    loaded = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
+    from_list = list(
+        PlaceCallForm(debtor=debtor, contact_points=loaded).fields["contact_point"].choices
+    )
+    from_query = [
+        (int(str(value)), label)
+        for value, label in PlaceCallForm(debtor=debtor).fields["contact_point"].choices
+    ]
+    assert from_list == from_query
+    assert from_list[0][0] == phone.pk  # the primary number first
+    assert all("example.com" not in label for _pk, label in from_list)
+    # The menu built from the list still checks the submitted number against the debtor's.
+    foreign = make_contact_point(make_debtor(), value="+8613500135000")
+    form = PlaceCallForm({"contact_point": foreign.pk}, debtor=debtor, contact_points=loaded)
+    assert not form.is_valid()
+    form = PlaceCallForm({"contact_point": phone.pk}, debtor=debtor, contact_points=loaded)
+    assert form.is_valid() and form.cleaned_data["contact_point"] == phone
 
 
 def test_call_outside_hours_is_refused_with_reason_and_times(logged_in, work, phone):
