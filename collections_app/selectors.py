@@ -15,8 +15,8 @@ from functools import lru_cache
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import connection, models
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -44,7 +44,7 @@ from debtors.models import (
 from debtors.validators import normalize_phone
 
 from .access import cases_for_user
-from .models import Callback, Case, Note, PortalEvent
+from .models import Callback, Case, Note, PortalEvent, Reminder, ReminderStage
 
 QUEUE_PAGE_SIZE = 25
 
@@ -245,93 +245,127 @@ TIMELINE_LIMIT = 40
 def timeline(
     debtor: Debtor, *, limit: int = TIMELINE_LIMIT, loans: list[Loan] | None = None
 ) -> list[TimelineEntry]:
-    """The newest ``limit`` things that happened to the debtor, newest first, from a fixed set
-    of queries. Each source is read newest first and cut to ``limit`` rows, so the merged list
-    is exact; the audit page has everything older. ``loans`` from ``case_loans`` (with their
-    payments) save reading the payments again."""
-    entries: list[TimelineEntry] = []
-    for a in (
-        ContactAttempt.objects.filter(debtor=debtor)
-        .select_related("disposition__code")
-        .order_by("-occurred_at", "-id")[:limit]
-    ):
-        disposition = getattr(a, "disposition", None)
-        detail = (
-            disposition.code.display_label
-            if disposition
-            else choice_label(ContactAttempt, "outcome", a.outcome)
-        )
-        if disposition and disposition.note:
-            detail = f"{detail} — {disposition.note}"
-        if a.breach:
-            detail = f"{detail} · " + _("breach: %(r)s") % {
-                "r": ", ".join(reasons_text(a.breach_reasons))
-            }
-        entries.append(
+    """The newest ``limit`` things that happened to the debtor, newest first. Each source is
+    read newest first and cut to ``limit`` rows, so the merged list is exact; the audit page
+    has everything older. On PostgreSQL every source is read by one statement
+    (``_timeline_rows``). ``loans`` from ``case_loans`` (with their payments) save reading the
+    payments again."""
+    rows, history = _timeline_rows(debtor, limit=limit)
+    entries = [
+        *(_attempt_entry(row) for row in rows["attempt"]),
+        *(_decision_entry(row) for row in rows["decision"]),
+        *(
             TimelineEntry(
-                at=a.occurred_at,
-                kind="attempt",
-                title=_("%(direction)s: %(channel)s")
-                % {
-                    "direction": choice_label(ContactAttempt, "direction", a.direction),
-                    "channel": choice_label(ContactAttempt, "channel", a.channel),
-                },
-                detail=detail,
-                actor=a.actor_label,
-                tone="bad" if a.breach else ("good" if a.outcome == "conversation" else ""),
-            )
-        )
-    for d in ContactDecision.objects.filter(debtor_id=debtor.pk).order_by("-decided_at", "-id")[
-        :limit
-    ]:
-        if d.allowed:
-            title = _("Gate allowed %(channel)s") % {
-                "channel": choice_label(ContactDecision, "channel", d.channel)
-            }
-        else:
-            title = _("Gate blocked %(channel)s") % {
-                "channel": choice_label(ContactDecision, "channel", d.channel)
-            }
-        entries.append(
-            TimelineEntry(
-                at=d.decided_at,
-                kind="decision",
-                title=title,
-                detail=", ".join(reasons_text(d.reasons)),
-                actor=d.actor_label,
-                tone="" if d.allowed else "warn",
-            )
-        )
-    for n in (
-        Note.objects.filter(debtor=debtor).select_related("author").order_by("-created_at")[:limit]
-    ):
-        entries.append(
-            TimelineEntry(
-                at=n.created_at,
+                at=row["created_at"],
                 kind="note",
                 title=_("Note"),
-                detail=n.body,
-                actor=n.author.get_username(),
+                detail=row["body"],
+                actor=row["author_name"],
             )
-        )
-    for c in (
-        Callback.objects.filter(debtor=debtor)
-        .select_related("created_by")
-        .order_by("-created_at")[:limit]
-    ):
-        entries.append(
-            TimelineEntry(
-                at=c.created_at,
-                kind="callback",
-                title=_("Callback scheduled (%(status)s)")
-                % {"status": choice_label(Callback, "status", c.status)},
-                detail=c.note,
-                actor=c.created_by.get_username(),
-                changes=[
-                    (_("due at"), "", timezone.localtime(c.due_at).strftime("%Y-%m-%d %H:%M"))
-                ],
-            )
-        )
+            for row in rows["note"]
+        ),
+        *(_callback_entry(row) for row in rows["callback"]),
+        *(_reminder_entry(row) for row in rows["reminder"]),
+        *(_portal_entry(row) for row in rows["portal"]),
+        *_payment_entries(debtor, loans, limit=limit),
+        *_history_entries(history, limit=limit),
+    ]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def _attempt_entry(row: dict) -> TimelineEntry:
+    if row["code_label"] is not None:
+        detail = _(row["code_label"])
+        if row["disposition_note"]:
+            detail = f"{detail} — {row['disposition_note']}"
+    else:
+        detail = choice_label(ContactAttempt, "outcome", row["outcome"])
+    if row["breach"]:
+        detail = f"{detail} · " + _("breach: %(r)s") % {
+            "r": ", ".join(reasons_text(row["breach_reasons"]))
+        }
+    return TimelineEntry(
+        at=row["occurred_at"],
+        kind="attempt",
+        title=_("%(direction)s: %(channel)s")
+        % {
+            "direction": choice_label(ContactAttempt, "direction", row["direction"]),
+            "channel": choice_label(ContactAttempt, "channel", row["channel"]),
+        },
+        detail=detail,
+        actor=row["actor_label"],
+        tone="bad" if row["breach"] else ("good" if row["outcome"] == "conversation" else ""),
+    )
+
+
+def _decision_entry(row: dict) -> TimelineEntry:
+    channel = choice_label(ContactDecision, "channel", row["channel"])
+    if row["allowed"]:
+        title = _("Gate allowed %(channel)s") % {"channel": channel}
+    else:
+        title = _("Gate blocked %(channel)s") % {"channel": channel}
+    return TimelineEntry(
+        at=row["decided_at"],
+        kind="decision",
+        title=title,
+        detail=", ".join(reasons_text(row["reasons"])),
+        actor=row["actor_label"],
+        tone="" if row["allowed"] else "warn",
+    )
+
+
+def _callback_entry(row: dict) -> TimelineEntry:
+    return TimelineEntry(
+        at=row["created_at"],
+        kind="callback",
+        title=_("Callback scheduled (%(status)s)")
+        % {"status": choice_label(Callback, "status", row["status"])},
+        detail=row["note"],
+        actor=row["creator_name"],
+        changes=[(_("due at"), "", timezone.localtime(row["due_at"]).strftime("%Y-%m-%d %H:%M"))],
+    )
+
+
+REMINDER_TONES = {"sent": "good", "failed": "bad", "unknown": "bad", "closed": "warn"}
+
+
+def _reminder_entry(row: dict) -> TimelineEntry:
+    from .reminders.selectors import reason_text
+
+    detail = choice_label(Reminder, "status", row["status"])
+    if row["reason"]:
+        detail = f"{detail} · {reason_text(row['reason'])}"
+    # The stage's own wording (``ReminderStage.__str__``), from the columns read with the row.
+    stage = ReminderStage(
+        name=row["stage_name"], offset_days=row["stage_offset_days"], channel=row["stage_channel"]
+    )
+    return TimelineEntry(
+        at=row["finished_at"] or row["created_at"],
+        kind="reminder",
+        title=_("Reminder: %(stage)s") % {"stage": stage},
+        detail=detail,
+        actor=_("system"),
+        tone=REMINDER_TONES.get(row["status"], ""),
+    )
+
+
+PORTAL_TONES = {"dispute": "warn", "cease": "warn", "locked": "bad", "plan_accepted": "good"}
+
+
+def _portal_entry(row: dict) -> TimelineEntry:
+    """What the debtor did on the self-service portal, or staff decided about it."""
+    return TimelineEntry(
+        at=row["created_at"],
+        kind="portal",
+        title=choice_label(PortalEvent, "kind", row["kind"]),
+        detail=row["detail"],
+        actor=row["actor_label"],
+        tone=PORTAL_TONES.get(row["kind"], ""),
+    )
+
+
+def _payment_entries(debtor: Debtor, loans: list[Loan] | None, *, limit: int):
     if loans is None:
         payments = [
             (p, p.loan)
@@ -346,70 +380,64 @@ def timeline(
             key=lambda pair: pair[0].received_at,
             reverse=True,
         )[:limit]
-    for p, loan in payments:
-        entries.append(
-            TimelineEntry(
-                at=p.received_at,
-                kind="payment",
-                title=_("Payment %(amount)s %(currency)s on %(loan)s")
-                % {"amount": p.amount.normalize(), "currency": loan.currency, "loan": loan},
-                detail=choice_label(Payment, "method", p.method),
-                tone="good",
-            )
-        )
-    entries.extend(_history_entries(debtor, limit=limit))
-    entries.extend(_reminder_entries(debtor, limit=limit))
-    entries.extend(_portal_entries(debtor, limit=limit))
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
-
-
-def _reminder_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
-    """Reminders planned, sent or closed for the debtor (one query)."""
-    from .models import Reminder
-    from .reminders.selectors import reason_text
-
-    out = []
-    for r in (
-        Reminder.objects.filter(debtor_id=debtor.pk)
-        .select_related("stage")
-        .order_by("-created_at")[:limit]
-    ):
-        detail = choice_label(Reminder, "status", r.status)
-        if r.reason:
-            detail = f"{detail} · {reason_text(r.reason)}"
-        tone = {"sent": "good", "failed": "bad", "unknown": "bad", "closed": "warn"}.get(
-            r.status, ""
-        )
-        out.append(
-            TimelineEntry(
-                at=r.finished_at or r.created_at,
-                kind="reminder",
-                title=_("Reminder: %(stage)s") % {"stage": r.stage},
-                detail=detail,
-                actor=_("system"),
-                tone=tone,
-            )
-        )
-    return out
-
-
-def _portal_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
-    """What the debtor did on the self-service portal, and staff decisions about it (one query)."""
-    from .portal.selectors import events_for_timeline
-
-    tones = {"dispute": "warn", "cease": "warn", "locked": "bad", "plan_accepted": "good"}
     return [
         TimelineEntry(
-            at=e.created_at,
-            kind="portal",
-            title=e.get_kind_display(),
-            detail=e.detail,
-            actor=e.actor_label,
-            tone=tones.get(e.kind, ""),
+            at=p.received_at,
+            kind="payment",
+            title=_("Payment %(amount)s %(currency)s on %(loan)s")
+            % {"amount": p.amount.normalize(), "currency": loan.currency, "loan": loan},
+            detail=choice_label(Payment, "method", p.method),
+            tone="good",
         )
-        for e in events_for_timeline(debtor, limit=limit)
+        for p, loan in payments
     ]
+
+
+def _timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
+    """The timeline's sources other than history and payments: each one's newest ``limit``
+    rows, as the columns its entry needs."""
+    username = get_user_model().USERNAME_FIELD
+    newest = ("-created_at", "-id")
+    return {
+        "attempt": ContactAttempt.objects.filter(debtor_id=debtor_id)
+        .order_by("-occurred_at", "-id")
+        .values(
+            "occurred_at",
+            "direction",
+            "channel",
+            "outcome",
+            "breach",
+            "breach_reasons",
+            "actor_label",
+            code_label=F("disposition__code__label"),
+            disposition_note=F("disposition__note"),
+        )[:limit],
+        "decision": ContactDecision.objects.filter(debtor_id=debtor_id)
+        .order_by("-decided_at", "-id")
+        .values("decided_at", "allowed", "channel", "reasons", "actor_label")[:limit],
+        "note": Note.objects.filter(debtor_id=debtor_id)
+        .order_by(*newest)
+        .values("created_at", "body", author_name=F(f"author__{username}"))[:limit],
+        "callback": Callback.objects.filter(debtor_id=debtor_id)
+        .order_by(*newest)
+        .values(
+            "created_at", "status", "note", "due_at", creator_name=F(f"created_by__{username}")
+        )[:limit],
+        "reminder": Reminder.objects.filter(debtor_id=debtor_id)
+        .order_by(*newest)
+        .values(
+            "created_at",
+            "finished_at",
+            "status",
+            "reason",
+            stage_name=F("stage__name"),
+            stage_offset_days=F("stage__offset_days"),
+            stage_channel=F("stage__channel"),
+        )[:limit],
+        "portal": PortalEvent.objects.filter(debtor_id=debtor_id)
+        .order_by(*newest)
+        .values("created_at", "kind", "detail", "actor_label")[:limit],
+    }
 
 
 # --- History: readable field-by-field differences --------------------------------------------
@@ -547,57 +575,66 @@ def _historical(model):
     return vars(model)["history"].model
 
 
-# What the case timeline shows of the history: (model, the condition on its historical table).
+# What the case timeline shows of the history: (model, the condition on its historical table
+# in SQL, the same as an ORM lookup).
 TIMELINE_HISTORY = (
-    (Debtor, "h.id = %s"),
-    (ContactPoint, "h.debtor_id = %s"),
-    (RepaymentPlan, "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)"),
-    (PromiseToPay, "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)"),
-    (Case, "h.debtor_id = %s"),
+    (Debtor, "h.id = %s", "id"),
+    (ContactPoint, "h.debtor_id = %s", "debtor_id"),
+    (
+        RepaymentPlan,
+        "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)",
+        "loan__debtor_id",
+    ),
+    (
+        PromiseToPay,
+        "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)",
+        "loan__debtor_id",
+    ),
+    (Case, "h.debtor_id = %s", "debtor_id"),
 )
 
 
-def _timeline_history(debtor: Debtor, *, limit: int) -> dict[Any, list]:
-    """Each timeline source's newest ``limit + 1`` history rows, newest first.
+def _timeline_rows(
+    debtor: Debtor, *, limit: int, one_statement: bool | None = None
+) -> tuple[dict[str, list[dict]], dict[Any, list]]:
+    """The rows of every timeline source (``_timeline_sources``: newest ``limit``, as dicts)
+    and of every history table in ``TIMELINE_HISTORY`` (newest ``limit + 1``, as historical
+    instances, newest first).
 
-    On PostgreSQL one statement reads all five tables (each part cut by its own index scan and
-    LIMIT) and returns every row as JSON, made back into historical instances here; history
-    tables grow with every change, and five ORM queries cost the page more than reading them.
+    On PostgreSQL one statement reads them all, each part cut by its own index scan and LIMIT,
+    every row as JSON: a case page opens all day long, and eleven queries cost it more than
+    reading their rows. Elsewhere (SQLite, the demo) each is one ORM query.
     """
-    if connection.vendor != "postgresql":
-        lookups = {
-            Debtor: {"id": debtor.pk},
-            ContactPoint: {"debtor_id": debtor.pk},
-            RepaymentPlan: {"loan__debtor_id": debtor.pk},
-            PromiseToPay: {"loan__debtor_id": debtor.pk},
-            Case: {"debtor_id": debtor.pk},
-        }
-        return {
+    if one_statement is None:
+        one_statement = connection.vendor == "postgresql"
+    if not one_statement:
+        rows = {key: list(qs) for key, qs in _timeline_sources(debtor.pk, limit).items()}
+        return rows, {
             model: list(
                 _historical(model)
-                .objects.filter(**lookups[model])
+                .objects.filter(**{lookup: debtor.pk})
                 .order_by("-history_date", "-history_id")[: limit + 1]
             )
-            for model, _where in TIMELINE_HISTORY
+            for model, _where, lookup in TIMELINE_HISTORY
         }
-    parts, params = [], []
-    for index, (model, where) in enumerate(TIMELINE_HISTORY):
-        table = _historical(model)._meta.db_table
-        parts.append(
-            f"(SELECT {index}, row_to_json(h)::text FROM {table} h WHERE {where}"  # noqa: S608
-            " ORDER BY h.history_date DESC, h.history_id DESC LIMIT %s)"
-        )
-        params += [debtor.pk, limit + 1]
+    sql, keys, params, datetimes = _timeline_statement(limit)
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(sql, [debtor.pk if p == _STAND_IN else p for p in params])
         found = cursor.fetchall()
-    rows: dict[Any, list] = {model: [] for model, _where in TIMELINE_HISTORY}
+    rows: dict[str, list[dict]] = {key: [] for key in keys if isinstance(key, str)}
+    history: dict[Any, list] = {key: [] for key in keys if not isinstance(key, str)}
     for index, text in found:
-        model = TIMELINE_HISTORY[index][0]
-        historical = _historical(model)
+        key = keys[index]
         data = json.loads(text, parse_float=Decimal)
+        if isinstance(key, str):
+            for name in datetimes[index]:
+                if data[name] is not None:
+                    data[name] = dt.datetime.fromisoformat(data[name])
+            rows[key].append(data)
+            continue
+        historical = _historical(key)
         fields = historical._meta.concrete_fields
-        rows[model].append(
+        history[key].append(
             historical.from_db(
                 connection.alias,
                 [f.attname for f in fields],
@@ -605,14 +642,50 @@ def _timeline_history(debtor: Debtor, *, limit: int) -> dict[Any, list]:
             )
         )
     # UNION ALL keeps each part's order in practice; sort to be sure of it.
-    for found_rows in rows.values():
+    for found_rows in history.values():
         found_rows.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
-    return rows
+    return rows, history
 
 
-def _history_entries(debtor: Debtor, *, limit: int) -> list[TimelineEntry]:
+# A debtor id no row has: the timeline statement is compiled once for it (``_timeline_statement``)
+# and each call puts the real id in its place.
+_STAND_IN = -7_000_000_000_000_000_001
+
+
+@lru_cache(maxsize=8)
+def _timeline_statement(limit: int):
+    """The one statement of ``_timeline_rows`` for ``limit`` (PostgreSQL), built once per
+    process: the sources' SQL as the ORM compiles it for the stand-in debtor id. Gives the SQL,
+    the key of each part (a source's name or a model), the parameters and, per part, the names
+    of the columns that hold instants."""
+    parts, keys, params, datetimes = [], [], [], []
+    for key, queryset in _timeline_sources(_STAND_IN, limit).items():
+        sql, found = queryset.query.sql_with_params()
+        parts.append(f"(SELECT {len(keys)}, row_to_json(x)::text FROM ({sql}) x)")  # noqa: S608
+        keys.append(key)
+        params += found
+        datetimes.append(
+            tuple(
+                name
+                for name in queryset.query.values_select
+                if isinstance(queryset.model._meta.get_field(name), models.DateTimeField)
+            )
+        )
+    for model, where, _lookup in TIMELINE_HISTORY:
+        table = _historical(model)._meta.db_table
+        parts.append(
+            f"(SELECT {len(keys)}, row_to_json(h)::text FROM {table} h WHERE {where}"  # noqa: S608
+            " ORDER BY h.history_date DESC, h.history_id DESC LIMIT %s)"
+        )
+        keys.append(model)
+        params += [_STAND_IN, limit + 1]
+        datetimes.append(())
+    return " UNION ALL ".join(parts), tuple(keys), tuple(params), tuple(datetimes)
+
+
+def _history_entries(history: dict[Any, list], *, limit: int) -> list[TimelineEntry]:
     out = []
-    for model, rows in _timeline_history(debtor, limit=limit).items():
+    for model, rows in history.items():
         for change in _changes(model, rows, limit=limit):
             out.append(
                 TimelineEntry(
@@ -1157,7 +1230,7 @@ def chart_reminders(scope: Scope) -> Chart:
     """Reminder outcomes by stage and channel for reminders scheduled in the period."""
     from django.db.models import Count
 
-    from .models import Reminder, ReminderStatus
+    from .models import ReminderStatus
 
     reminders = Reminder.objects.filter(
         scheduled_for__gte=scope.start, scheduled_for__lte=scope.end

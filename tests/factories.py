@@ -69,3 +69,30 @@ def make_loan(
 
 def make_case(debtor: Debtor, collector=None, **overrides) -> Case:
     return Case.objects.create(debtor=debtor, assigned_to=collector, **overrides)
+
+
+def make_reminder(loan: Loan, installment: Installment, **overrides):
+    """An SMS reminder of ``installment`` on a stage of its own strategy (planned unless told)."""
+    from collections_app.models import Reminder, ReminderStage, ReminderStrategy
+
+    n = next(_seq)
+    strategy = ReminderStrategy.objects.create(slug=f"test-strategy-{n}", name=f"Test {n}")
+    stage = ReminderStage.objects.create(
+        strategy=strategy,
+        name="Due",
+        offset_days=overrides.pop("offset_days", 0),
+        channel="sms",
+        template_key="due",
+    )
+    fields = {
+        "loan": loan,
+        "installment": installment,
+        "stage": stage,
+        "debtor": loan.debtor,
+        "channel": "sms",
+        "due_date": installment.due_date,
+        "scheduled_for": installment.due_date,
+        "not_before": dt.datetime(2026, 1, 15, tzinfo=dt.UTC),
+    }
+    fields.update(overrides)
+    return Reminder.objects.create(**fields)

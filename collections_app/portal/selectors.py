@@ -11,7 +11,7 @@ from django.db.models import Avg, Count, QuerySet
 from debtors.models import Debtor, RepaymentPlan
 
 from ..access import cases_for_user
-from ..models import PortalDispute, PortalEvent, PortalFeedback, PortalLink, PortalPlanRequest
+from ..models import PortalDispute, PortalFeedback, PortalLink, PortalPlanRequest
 
 
 def plan_requests_waiting(user) -> QuerySet[PortalPlanRequest]:
@@ -98,7 +98,3 @@ def _portal_presence(debtor_id: int) -> tuple[bool, bool, bool]:
             {"d": debtor_id},
         )
         return cursor.fetchone()
-
-
-def events_for_timeline(debtor: Debtor, *, limit: int) -> list[PortalEvent]:
-    return list(PortalEvent.objects.filter(debtor=debtor).order_by("-created_at", "-id")[:limit])

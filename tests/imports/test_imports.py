@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from collections_app.imports.services import rejected_rows_csv
-from collections_app.models import Case, ImportJob, Reminder, ReminderStatus
+from collections_app.models import Case, ImportJob, ReminderStatus
 from debtors.models import ContactPoint, Debtor, Installment, Loan, Payment
+from tests.factories import make_reminder
 
 from .conftest import messages, run_import
 
@@ -167,7 +168,7 @@ def test_payments_are_allocated_once_and_cancel_the_reminders_they_make_pointles
     portfolio()
     loan = Loan.objects.get(external_ref="L-1")
     first = loan.installments.get(sequence=1)
-    reminder = _planned_reminder(loan, first)
+    reminder = make_reminder(loan, first)
     content = (
         "external_ref,loan_ref,amount,received_at,method,source\n"
         "TX-1,L-1,100.00,2026-01-14T09:30:00+08:00,bank_transfer,core\n"
@@ -182,25 +183,6 @@ def test_payments_are_allocated_once_and_cancel_the_reminders_they_make_pointles
     job = run_import("payments", content)
     assert (job.created_count, job.unchanged_count) == (0, 1)
     assert Payment.objects.count() == 1
-
-
-def _planned_reminder(loan, installment):
-    from collections_app.models import ReminderStage, ReminderStrategy
-
-    strategy = ReminderStrategy.objects.create(slug="test-strategy", name="Test")
-    stage = ReminderStage.objects.create(
-        strategy=strategy, name="Due", offset_days=0, channel="sms", template_key="due"
-    )
-    return Reminder.objects.create(
-        loan=loan,
-        installment=installment,
-        stage=stage,
-        debtor=loan.debtor,
-        channel="sms",
-        due_date=installment.due_date,
-        scheduled_for=installment.due_date,
-        not_before=dt.datetime(2026, 1, 15, tzinfo=dt.UTC),
-    )
 
 
 def test_the_command_imports_with_a_report(tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 from decimal import Decimal
 
 import time_machine
@@ -12,10 +11,22 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from collections_app import selectors
-from collections_app.services import note_add, promise_record
+from collections_app.models import (
+    DispositionCode,
+    PortalEvent,
+)
+from collections_app.services import (
+    call_outcome_log,
+    call_place,
+    callback_schedule,
+    note_add,
+    promise_record,
+)
+from compliance.models import ContactAttempt
 from debtors.audit import acting_as
+from tests.factories import make_reminder
 
-from .conftest import DAYTIME
+from .conftest import DAYTIME, NIGHT
 
 
 def _busy(debtor, loan, collector, work):
@@ -39,23 +50,72 @@ def _rows(found):
     }
 
 
-def test_one_statement_reads_what_the_orm_reads(work, debtor, loan, phone, collector, monkeypatch):
+def test_one_statement_reads_what_the_orm_reads(work, debtor, loan, phone, collector):
     _busy(debtor, loan, collector, work)
-    by_sql = selectors._timeline_history(debtor, limit=40)
-    entries_sql = selectors._history_entries(debtor, limit=40)
-    monkeypatch.setattr(selectors, "connection", types.SimpleNamespace(vendor="sqlite"))
-    by_orm = selectors._timeline_history(debtor, limit=40)
+    rows_sql, by_sql = selectors._timeline_rows(debtor, limit=40)
+    assert connection.vendor == "postgresql"
+    rows_orm, by_orm = selectors._timeline_rows(debtor, limit=40, one_statement=False)
     assert _rows(by_sql) == _rows(by_orm)
-    # Most sources have rows (no plan here): the comparison means something.
+    # Most history sources have rows (no plan here): the comparison means something.
     assert sum(bool(rows) for rows in by_orm.values()) >= 4
-    assert selectors._history_entries(debtor, limit=40) == entries_sql
+    assert rows_sql == rows_orm
+    entries_sql = selectors._history_entries(by_sql, limit=40)
+    assert selectors._history_entries(by_orm, limit=40) == entries_sql
     changed = [e for e in entries_sql if e.changes]
     assert any("Renamed Person" in new for e in changed for _label, _old, new in e.changes)
 
 
+def test_every_source_reads_the_same_both_ways(work, debtor, loan, phone, collector):
+    """Attempts (with a disposition and a breach), decisions, notes, callbacks, reminders and
+    portal events: the one statement gives the same rows, types and entries as the ORM."""
+    with time_machine.travel(DAYTIME, tick=False):
+        attempt = call_place(actor=collector, debtor=debtor, contact_point=phone)
+        call_outcome_log(
+            actor=collector,
+            debtor=debtor,
+            code=DispositionCode.objects.filter(is_active=True).first(),
+            note="asked to call back",
+            attempt=attempt,
+        )
+        ContactAttempt.objects.create(
+            debtor=debtor,
+            channel="call",
+            direction="outbound",
+            outcome="no_answer",
+            occurred_at=NIGHT,
+            breach=True,
+            breach_reasons=["outside_contact_hours"],
+            actor_label="dialer",
+        )
+        note_add(actor=collector, debtor=debtor, body="spoke to the debtor")
+        callback_schedule(
+            actor=collector, debtor=debtor, due_at=DAYTIME + dt.timedelta(days=1), note="later"
+        )
+        PortalEvent.objects.create(
+            debtor=debtor, kind="opened", detail="from a phone", actor_label="debtor via portal"
+        )
+    _busy(debtor, loan, collector, work)  # a hardship pause: after the call
+    make_reminder(
+        loan,
+        loan.installments.order_by("due_date").first(),
+        offset_days=-3,
+        status="sent",
+        finished_at=DAYTIME,
+    )
+    rows_sql, _history = selectors._timeline_rows(debtor, limit=40)
+    rows_orm, _history = selectors._timeline_rows(debtor, limit=40, one_statement=False)
+    assert all(rows_orm[key] for key in rows_orm), {k: len(v) for k, v in rows_orm.items()}
+    assert rows_sql == rows_orm
+    entries = selectors.timeline(debtor)
+    kinds = {e.kind for e in entries}
+    assert {"attempt", "decision", "note", "callback", "reminder", "portal"} <= kinds
+    details = " | ".join(str(e.detail) for e in entries)
+    assert "asked to call back" in details and "breach" in details
+
+
 def test_each_source_is_cut_to_the_limit(work, debtor, loan, phone, collector):
     _busy(debtor, loan, collector, work)
-    found = selectors._timeline_history(debtor, limit=1)
+    _rows_found, found = selectors._timeline_rows(debtor, limit=1)
     assert max(len(rows) for rows in found.values()) == 2
 
 
