@@ -194,27 +194,117 @@ def _choice_labels(model, field_name: str) -> dict:
 # --- The case page --------------------------------------------------------------------------
 
 
-def case_loans(debtor: Debtor) -> list[Loan]:
-    """The debtor's loans with installments, payments, plans (with installments) and promises:
-    five queries whatever their number."""
-    return list(
-        Loan.objects.filter(debtor=debtor)
-        .order_by("opened_on", "id")
-        .prefetch_related(
-            Prefetch("installments", queryset=Installment.objects.order_by("due_date", "sequence")),
-            Prefetch("payments", queryset=Payment.objects.order_by("-received_at")),
+# What ``case_loans`` gives each loan (and each plan), as prefetched relations: the name, the
+# model and its order (the last key breaks ties the same way on every path).
+CASE_LOAN_RELATIONS = {
+    "installments": (Installment, ("due_date", "sequence", "id")),
+    "payments": (Payment, ("-received_at", "-id")),
+    "plans": (RepaymentPlan, ("-created_at", "-id")),
+    "promises": (PromiseToPay, ("-promised_date", "-id")),
+}
+PLAN_INSTALLMENT_ORDER = ("due_date", "sequence", "id")
+
+
+def case_loans(debtor: Debtor, *, one_statement: bool | None = None) -> list[Loan]:
+    """The debtor's loans with installments, payments, plans (with installments) and promises,
+    as prefetched relations (``loan.installments.all`` reads no more).
+
+    On PostgreSQL one statement reads all six tables, every row as JSON; elsewhere (SQLite, the
+    demo) it is one query per table with ``prefetch_related``. Both give the same objects in
+    the same order."""
+    if one_statement is None:
+        one_statement = connection.vendor == "postgresql"
+    if not one_statement:
+        relations = [
+            Prefetch(name, queryset=model.objects.order_by(*order))
+            for name, (model, order) in CASE_LOAN_RELATIONS.items()
+            if name != "plans"
+        ]
+        plans_model, plans_order = CASE_LOAN_RELATIONS["plans"]
+        relations.append(
             Prefetch(
                 "plans",
-                queryset=RepaymentPlan.objects.order_by("-created_at").prefetch_related(
+                queryset=plans_model.objects.order_by(*plans_order).prefetch_related(
                     Prefetch(
                         "installments",
-                        queryset=PlanInstallment.objects.order_by("due_date", "sequence"),
+                        queryset=PlanInstallment.objects.order_by(*PLAN_INSTALLMENT_ORDER),
                     )
                 ),
-            ),
-            Prefetch("promises", queryset=PromiseToPay.objects.order_by("-promised_date")),
+            )
+        )
+        return list(
+            Loan.objects.filter(debtor=debtor)
+            .order_by("opened_on", "id")
+            .prefetch_related(*relations)
+        )
+    loans_table = Loan._meta.db_table
+    parts = [(Loan, f"{loans_table} x WHERE x.debtor_id = %(d)s")]
+    loans_of_debtor = f"SELECT l.id FROM {loans_table} l WHERE l.debtor_id = %(d)s"  # noqa: S608
+    for model, _order in CASE_LOAN_RELATIONS.values():
+        parts.append((model, f"{model._meta.db_table} x WHERE x.loan_id IN ({loans_of_debtor})"))
+    parts.append(
+        (
+            PlanInstallment,
+            f"{PlanInstallment._meta.db_table} x WHERE x.plan_id IN (SELECT p.id FROM "  # noqa: S608
+            f"{RepaymentPlan._meta.db_table} p WHERE p.loan_id IN ({loans_of_debtor}))",
         )
     )
+    sql = " UNION ALL ".join(
+        f"(SELECT {index}, row_to_json(x)::text FROM {source})"  # noqa: S608 - tables from models
+        for index, (_model, source) in enumerate(parts)
+    )
+    found: dict[Any, list] = {model: [] for model, _source in parts}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"d": debtor.pk})
+        for index, text in cursor.fetchall():
+            model = parts[index][0]
+            found[model].append(_instance_from_json(model, text))
+    loans = _ordered(found[Loan], ("opened_on", "id"))
+    by_loan = {loan.pk: loan for loan in loans}
+    for name, (model, order) in CASE_LOAN_RELATIONS.items():
+        children: dict[int, list] = {loan.pk: [] for loan in loans}
+        for row in _ordered(found[model], order):
+            row.loan = by_loan[row.loan_id]  # as a prefetch sets it: no query for ``row.loan``
+            children[row.loan_id].append(row)
+        for loan in loans:
+            _set_prefetched(loan, name, children[loan.pk])
+    plans = {plan.pk: plan for plan in found[RepaymentPlan]}
+    plan_children: dict[int, list] = {pk: [] for pk in plans}
+    for row in _ordered(found[PlanInstallment], PLAN_INSTALLMENT_ORDER):
+        row.plan = plans[row.plan_id]
+        plan_children[row.plan_id].append(row)
+    for plan in found[RepaymentPlan]:
+        _set_prefetched(plan, "installments", plan_children[plan.pk])
+    return loans
+
+
+def _instance_from_json(model, text: str):
+    """A model instance from ``row_to_json`` of one of its table's rows, as if read by the ORM."""
+    data = json.loads(text, parse_float=Decimal)
+    fields = model._meta.concrete_fields
+    return model.from_db(
+        connection.alias,
+        [f.attname for f in fields],
+        [f.to_python(data[f.column]) for f in fields],
+    )
+
+
+def _ordered(rows: list, order: tuple[str, ...]) -> list:
+    """``rows`` sorted as ``order_by(*order)`` would (each key ascending, or descending with a
+    leading minus; no key is ever null here)."""
+    for key in reversed(order):
+        name = key.lstrip("-")
+        rows = sorted(rows, key=lambda row, name=name: getattr(row, name), reverse=key[0] == "-")
+    return rows
+
+
+def _set_prefetched(instance, name: str, rows: list) -> None:
+    """Give ``instance`` the rows of its relation ``name`` as ``prefetch_related`` does: a
+    queryset of the relation whose results are already there, so ``.all()`` reads nothing."""
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = queryset
 
 
 def open_callbacks(debtor: Debtor) -> list[Callback]:
@@ -625,22 +715,14 @@ def _timeline_rows(
     history: dict[Any, list] = {key: [] for key in keys if not isinstance(key, str)}
     for index, text in found:
         key = keys[index]
-        data = json.loads(text, parse_float=Decimal)
-        if isinstance(key, str):
-            for name in datetimes[index]:
-                if data[name] is not None:
-                    data[name] = dt.datetime.fromisoformat(data[name])
-            rows[key].append(data)
+        if not isinstance(key, str):
+            history[key].append(_instance_from_json(_historical(key), text))
             continue
-        historical = _historical(key)
-        fields = historical._meta.concrete_fields
-        history[key].append(
-            historical.from_db(
-                connection.alias,
-                [f.attname for f in fields],
-                [f.to_python(data[f.column]) for f in fields],
-            )
-        )
+        data = json.loads(text, parse_float=Decimal)
+        for name in datetimes[index]:
+            if data[name] is not None:
+                data[name] = dt.datetime.fromisoformat(data[name])
+        rows[key].append(data)
     # UNION ALL keeps each part's order in practice; sort to be sure of it.
     for found_rows in history.values():
         found_rows.sort(key=lambda r: (r.history_date, r.history_id), reverse=True)
