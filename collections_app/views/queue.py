@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from .. import selectors
 from ..forms import QueueFilterForm
-from ..models import Case
 from ..roles import is_supervisor
 from ..services import collectors
 
@@ -46,8 +45,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": [(case, page.contactable.get(case.debtor_id)) for case in page.rows],
-        # One lookup per row instead of get_status_display (which rebuilds the choices).
-        "status_labels": dict(Case.Status.choices),
         "query": query.urlencode(),
         "after": request.GET.get("after", ""),
     }
