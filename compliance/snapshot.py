@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.db.models import Q
@@ -35,7 +35,6 @@ from .models import ContactAttempt, ContactPolicy, DebtorContactPreference
 from .prepared import Statement
 
 DEFAULT_LOOKBACK = dt.timedelta(days=9)
-ISO = 'YYYY-MM-DD"T"HH24:MI:SS.US'  # to_char() format of a UTC timestamp
 
 
 @dataclass(frozen=True)
@@ -145,65 +144,18 @@ def load(
     )
 
 
-def _sql() -> str:
-    debtor = Debtor._meta.db_table
-    point = ContactPoint._meta.db_table
-    consent = ChannelConsent._meta.db_table
-    preference = DebtorContactPreference._meta.db_table
-    attempt = ContactAttempt._meta.db_table
-    policy = ContactPolicy._meta.db_table
-    # Table names come from the models; every value is a query parameter.
-    return f"""
-SELECT d.id, d.country, d.region, d.timezone, d.dispute, d.bankruptcy, d.deceased,
-       d.cease_communication, d.hardship_pause_until, d.dispute_at, d.bankruptcy_at,
-       d.deceased_at, d.cease_communication_at, d.hardship_at,
-       (SELECT json_agg(json_build_array(cp.id, cp.kind, cp.owner, cp.status, cp.value,
-                                         cp.country, cp.timezone))
-          FROM {point} cp WHERE cp.debtor_id = d.id),
-       (SELECT json_agg(json_build_array(c.contact_point_id,
-                                         to_char(c.consented_at AT TIME ZONE 'UTC', '{ISO}'),
-                                         to_char(c.opted_out_at AT TIME ZONE 'UTC', '{ISO}')))
-          FROM {consent} c
-         WHERE c.debtor_id = d.id AND c.channel = %(channel)s
-           AND (c.contact_point_id IS NULL OR c.contact_point_id = %(point)s)),
-       (SELECT json_agg(json_build_array(p.start_time, p.end_time, p.weekdays))
-          FROM {preference} p
-         WHERE p.debtor_id = d.id AND p.kind = 'inconvenient' AND p.channel IN ('', %(channel)s)),
-       (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome,
-                                         to_char(a.occurred_at AT TIME ZONE 'UTC', '{ISO}'),
-                                         a.loan_id, a.contact_point_id))
-          FROM {attempt} a
-         WHERE a.debtor_id = d.id AND a.occurred_at >= %(since)s {{exclude}}),
-       (SELECT json_agg(json_build_array(pol.id, pol.version, pol.slug, pol.country, pol.region,
-                                         pol.is_default))
-          FROM {policy} pol
-         WHERE pol.is_current AND pol.is_active AND (pol.is_default OR pol.country = d.country))
-  FROM {debtor} d
- WHERE d.id = %(debtor)s
-"""  # noqa: S608
-
-
-_SQL_CACHE: dict[bool, str] = {}
 _STATEMENTS: dict[str, Statement] = {}
 
 
-def _statement(name: str) -> Statement:
-    """The hot-path statements, prepared once per database session."""
-    found = _STATEMENTS.get(name)
+def _lock_statement() -> Statement:
+    """Lock one debtor's row (the ORM-less path of ``lock_debtor``), prepared once per session."""
+    found = _STATEMENTS.get("lock")
     if found is None:
-        if name == "snapshot":
-            found = Statement(
-                "compliance_snapshot",
-                _sql().replace("{exclude}", ""),
-                {"debtor": "bigint", "channel": "text", "point": "bigint", "since": "timestamptz"},
-            )
-        else:
-            found = Statement(
-                "compliance_lock_debtor",
-                f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %(debtor)s FOR UPDATE",  # noqa: S608
-                {"debtor": "bigint"},
-            )
-        _STATEMENTS[name] = found
+        found = _STATEMENTS["lock"] = Statement(
+            "compliance_lock_debtor",
+            f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %(debtor)s FOR UPDATE",  # noqa: S608
+            {"debtor": "bigint"},
+        )
     return found
 
 
@@ -211,7 +163,7 @@ def lock_debtor(debtor_id: int) -> bool:
     """Lock the debtor's row until the end of the transaction; False when there is none."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            _statement("lock").execute(cursor, {"debtor": debtor_id})
+            _lock_statement().execute(cursor, {"debtor": debtor_id})
             return cursor.fetchone() is not None
     return (
         Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
@@ -426,71 +378,27 @@ def _parse_many(rows, since: dt.datetime) -> Batch:
     return Batch(debtors=found, decision_ids=decision_ids, attempt_ids=attempt_ids)
 
 
-def _parse_json(value):
-    if value is None:
-        return []
-    return json.loads(value) if isinstance(value, str) else value
-
-
 def _instant(text: str | None) -> dt.datetime | None:
     """A timestamp as JSON writes it (ISO 8601 with its offset)."""
     return None if text is None else dt.datetime.fromisoformat(text)
 
 
-def _utc(text: str | None) -> dt.datetime | None:
-    return None if text is None else dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC)
-
-
 def load_with_sql(
     *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
 ) -> Snapshot:
+    """One debtor's snapshot from the statement the gate's batches read (``read_many``)."""
     since = at - lookback
-    values = {
-        "debtor": debtor_id,
-        "channel": channel,
-        "point": contact_point_id,
-        "since": since,
-        "exclude": exclude_attempt_id,
-    }
     with connection.cursor() as cursor:
-        if exclude_attempt_id is None:
-            # The gate's path: prepared, and the history comes from the index alone.
-            _statement("snapshot").execute(cursor, values)
-        else:
-            sql = _SQL_CACHE.get(True)
-            if sql is None:
-                sql = _SQL_CACHE[True] = _sql().replace("{exclude}", "AND a.id <> %(exclude)s")
-            cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+        data = read_many(cursor, debtor_ids=[debtor_id], channels=[channel], since=since).get(
+            debtor_id
+        )
+    if data is None:
         raise Debtor.DoesNotExist(f"Debtor {debtor_id} does not exist.")
-    points, consents, preferences, history, policies = (_parse_json(v) for v in row[14:])
-    return Snapshot(
-        debtor=DebtorFacts(*row[:14]),
-        points=[PointFacts(*p) for p in points],
-        consents=[Consent(cp, _utc(given), _utc(opted)) for cp, given, opted in consents],
-        inconvenient=tuple(
-            InconvenientTime(
-                start=dt.time.fromisoformat(start),
-                end=dt.time.fromisoformat(end),
-                weekdays=frozenset(days or ()),
-            )
-            for start, end, days in preferences
-        ),
-        history=tuple(
-            Fact(
-                channel=c,
-                direction=d,
-                outcome=o,
-                occurred_at=_utc(when),
-                loan_id=loan,
-                contact_point_id=cp,
-            )
-            for c, d, o, when, loan, cp in history
-        ),
-        policies=[PolicyRef(*p) for p in policies],
-        since=since,
-    )
+    snapshot = data.snapshot(channel, contact_point_id)
+    if exclude_attempt_id is not None:
+        # Judging an attempt already recorded: its own row is no part of its history.
+        snapshot = replace(snapshot, history=history_since(debtor_id, since, exclude_attempt_id))
+    return snapshot
 
 
 def load_with_orm(
