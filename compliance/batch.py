@@ -19,11 +19,12 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone as django_tz
+from django.utils.translation import gettext as _
 
 from debtors.models import Debtor
 
 from . import snapshot as snapshots
-from .gate import Decision, judge
+from .gate import Decision, GateInputError, judge
 from .models import ContactPolicy
 from .selectors import NoPolicy, policy_version
 
@@ -94,17 +95,35 @@ def check_many(
     The answer for a debtor is what ``gate.check`` answers, or ``None`` where the gate could
     not judge: an unknown debtor, no policy, or no known time zone.
     """
-    at = django_tz.now() if at is None else at
     ids = list(debtor_ids)
-    found = load_many(debtor_ids=ids, channel=channel, at=at)
-    answers: dict[int, Decision | None] = {}
-    for pk in ids:
-        snapshot = found.get(pk)
+    answers = check_loans(wanted=[(pk, None) for pk in ids], channel=channel, at=at)
+    return {
+        pk: None if isinstance(answers[pk, None], Exception) else answers[pk, None] for pk in ids
+    }
+
+
+def check_loans(
+    *, wanted: Iterable[tuple[int, int | None]], channel: str, at: dt.datetime | None = None
+) -> dict[tuple[int, int | None], Decision | GateInputError | NoPolicy | ValidationError]:
+    """``check_many`` for contacts about loans: for each (debtor id, loan id) pair, what
+    ``gate.check`` answers for a contact about that loan (a limit per loan counts that loan's
+    attempts). Where the gate cannot judge, the error it would raise, for that pair only. The
+    loans are taken to be their debtors' (the caller read them so)."""
+    at = django_tz.now() if at is None else at
+    pairs = list(dict.fromkeys(wanted))
+    found = load_many(debtor_ids=[debtor_id for debtor_id, _loan in pairs], channel=channel, at=at)
+    answers: dict = {}
+    for debtor_id, loan_id in pairs:
+        snapshot = found.get(debtor_id)
         if snapshot is None:
-            answers[pk] = None
+            answers[debtor_id, loan_id] = GateInputError(
+                _("Unknown debtor %(debtor)s.") % {"debtor": debtor_id}
+            )
             continue
         try:
-            answers[pk], _policy = judge(snapshot, channel=channel, at=at)
-        except (NoPolicy, ValidationError):
-            answers[pk] = None
+            answers[debtor_id, loan_id], _policy = judge(
+                snapshot, channel=channel, at=at, loan_id=loan_id
+            )
+        except (NoPolicy, ValidationError) as exc:
+            answers[debtor_id, loan_id] = exc
     return answers

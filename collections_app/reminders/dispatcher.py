@@ -59,6 +59,7 @@ from collections_app.models import (
     StageChannel,
 )
 from compliance import gate
+from compliance.batch import check_loans
 from compliance.channels import DeliveryResult, OutboundMessage
 from compliance.models import ContactAttempt, ContactPermit, Outcome
 from compliance.reasons import HOLD_REASONS
@@ -229,11 +230,18 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
     ).order_by("id"):
         points.setdefault(point.debtor_id, []).append(point)
 
+    # Call tasks ask the gate's dry run, all of the batch's at once.
+    calls = check_loans(
+        wanted=[(r.debtor_id, r.loan_id) for r in reminders if r.channel == StageChannel.CALL_TASK],
+        channel="call",
+        at=at,
+    )
+
     released: list[tuple[int, dt.datetime, str]] = []
     closed: list[tuple[int, str, str]] = []
     asking: list[tuple[Reminder, messages.Composed, gate.GateRequest]] = []
     for reminder in reminders:
-        step = _before_gate(reminder, points.get(reminder.debtor_id, []), at)
+        step = _before_gate(reminder, points.get(reminder.debtor_id, []), at, calls)
         if step[0] == "release":
             released.append((reminder.pk, step[1], step[2]))
         elif step[0] == "close":
@@ -317,10 +325,13 @@ def _settle_failure(reminder, message, permit, exc, backend, at: dt.datetime) ->
         return _after_error(reminder.pk, f"{type(error).__name__}: {error}")
 
 
-def _before_gate(reminder: Reminder, points: list[ContactPoint], at: dt.datetime) -> tuple:
+def _before_gate(
+    reminder: Reminder, points: list[ContactPoint], at: dt.datetime, calls: dict
+) -> tuple:
     """What one reminder needs before the gate: ``("release", not_before, reason)``,
     ``("close", reason, error)``, ``("ask", message, gate_request)``, or ``("done", outcome)``
-    when it was settled here (a failure, a call task)."""
+    when it was settled here (a failure, a call task). ``calls``: the gate's dry-run answers
+    for the batch's call tasks, by (debtor id, loan id)."""
     rid = reminder.pk
     debtor = reminder.debtor
     try:
@@ -342,7 +353,11 @@ def _before_gate(reminder: Reminder, points: list[ContactPoint], at: dt.datetime
         return ("close", paid, "")
 
     if reminder.channel == StageChannel.CALL_TASK:
-        decision = gate.check(debtor=debtor, channel="call", loan=reminder.loan, at=at)
+        decision = calls[reminder.debtor_id, reminder.loan_id]
+        if isinstance(decision, Exception):
+            error = " ".join(getattr(decision, "messages", [str(decision)]))
+            services.reminder_fail(reminder_id=rid, reason="gate_error", error=error)
+            return ("done", "failed")
         holds = [r for r in decision.reasons if r in HOLD_REASONS]
         if not decision.allowed and holds and decision.next_allowed_at is None:
             return ("close", holds[0], "")

@@ -16,9 +16,23 @@ from compliance.models import ContactDecision, ContactPolicy
 from compliance.selectors import NoPolicy, policy_version
 from compliance.services import contact_attempt_record, contact_preference_add
 from debtors.models import ChannelConsent
-from tests.factories import make_contact_point, make_debtor
+from tests.factories import make_contact_point, make_debtor, make_loan
 
 from .conftest import NY, local
+
+
+def _called(loan, phone, outcome: str, when: dt.datetime) -> None:
+    """An outbound call about ``loan`` that happened, recorded."""
+    contact_attempt_record(
+        actor="tests",
+        debtor=loan.debtor,
+        loan=loan,
+        contact_point=phone,
+        channel="call",
+        direction="outbound",
+        outcome=outcome,
+        occurred_at=when,
+    )
 
 
 @pytest.fixture
@@ -26,16 +40,7 @@ def crowd(us_debtor, us_loan, cn_debtor, cn_phone, default_debtor):
     """Debtors whose answers differ: history, consents, holds, preferences, no zone."""
     phone = us_debtor.contact_points.get()
     for day, outcome in ((24, "no_answer"), (27, "conversation"), (28, "busy")):
-        contact_attempt_record(
-            actor="tests",
-            debtor=us_debtor,
-            loan=us_loan,
-            contact_point=phone,
-            channel="call",
-            direction="outbound",
-            outcome=outcome,
-            occurred_at=local(NY, 2026, 2, day, 10, 0),
-        )
+        _called(us_loan, phone, outcome, local(NY, 2026, 2, day, 10, 0))
     ChannelConsent.objects.create(
         debtor=us_debtor, channel="sms", consented_at=local(NY, 2026, 1, 1, 9, 0)
     )
@@ -132,3 +137,24 @@ def test_the_history_reaches_as_far_back_as_the_longest_rule(crowd):
     ]
     assert snapshot.since == INSTANTS[0] - lookback
     assert len(snapshot.history) == 3
+
+
+def test_check_loans_counts_each_loans_own_attempts(us_debtor, us_loan):
+    """us-reg-f allows 7 call attempts per debt in 7 days: a loan that had them is blocked,
+    the debtor's other loan is not, as ``gate.check`` says for each."""
+    other = make_loan(us_debtor)
+    phone = us_debtor.contact_points.get()
+    for day in range(1, 8):
+        _called(us_loan, phone, "no_answer", local(NY, 2026, 3, day, 9, 0))
+    at = local(NY, 2026, 3, 7, 15, 0)
+    answers = batch.check_loans(
+        wanted=[(us_debtor.pk, us_loan.pk), (us_debtor.pk, other.pk), (987654321, None)],
+        channel="call",
+        at=at,
+    )
+    full, free = answers[us_debtor.pk, us_loan.pk], answers[us_debtor.pk, other.pk]
+    assert not full.allowed and "rolling_limit" in full.reasons
+    assert free.allowed
+    for loan, answer in ((us_loan, full), (other, free)):
+        assert answer == gate.check(debtor=us_debtor, channel="call", loan=loan, at=at)
+    assert isinstance(answers[987654321, None], gate.GateInputError)

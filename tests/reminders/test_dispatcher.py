@@ -24,7 +24,7 @@ from collections_app.models import (
 )
 from collections_app.reminders import dispatcher, planner
 from compliance import gate
-from compliance.models import ContactAttempt
+from compliance.models import ContactAttempt, ContactPolicy
 from debtors.models import ChannelConsent, ContactPoint
 from debtors.services import debtor_set_holds, payment_post
 
@@ -231,6 +231,24 @@ def test_a_call_task_without_an_open_case_is_closed_with_that_reason(db, outbox)
     assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"closed": 1}
     assert one(channel="call_task").reason == "no_open_case"
     assert Case.objects.get(debtor=debtor).next_action_on is None
+
+
+def test_call_tasks_no_policy_covers_fail_alone_and_the_batch_goes_on(db, outbox):
+    covered = reachable_debtor()
+    loan_due_on(covered, dt.date(2030, 3, 2))
+    uncovered = reachable_debtor(country="GB", tz="Europe/London", phone="+447700900123")
+    loan_due_on(uncovered, dt.date(2030, 3, 2))
+    now = at(SHANGHAI, 2030, 3, 5, 10, 0)
+    planner.plan(now=now)
+    Reminder.objects.exclude(channel="call_task").delete()
+    assert Reminder.objects.count() == 2
+    ContactPolicy.objects.filter(is_default=True).update(is_active=False)
+    dispatcher.clear_caches()
+    assert dispatcher.dispatch(now=now) == {"queued": 1, "failed": 1}
+    failed = one(debtor=uncovered)
+    assert (failed.status, failed.reason) == ("failed", "gate_error")
+    assert failed.last_error
+    assert one(debtor=covered).status == "queued"
 
 
 def test_a_letter_is_rendered_to_pdf_and_queued(db, outbox):
