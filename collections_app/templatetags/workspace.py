@@ -57,7 +57,8 @@ def money(amount, currency: str = ""):
 def _money(amount: str, currency: str, language: str) -> str:
     value = Decimal(amount)
     if not currency:
-        return format_decimal(value, locale=_locale(language))
+        # Cents always shown, up to the four places the columns hold: 1,234.50, not 1,234.5.
+        return format_decimal(value, format="#,##0.00##", locale=_locale(language))
     return format_currency(value, currency, locale=_locale(language))
 
 
@@ -188,7 +189,7 @@ def queue_row(case, decision, with_selection: bool = False):
         ),
         format_html('<td class="num">{}</td>', num(case.priority)),
         format_html('<td class="num">{}</td>', num(case.max_days_past_due)),
-        format_html('<td class="num">{}</td>', num(case.total_outstanding)),
+        format_html('<td class="num">{}</td>', money(case.total_outstanding)),
         format_html("<td>{}</td>", choice_label(type(case), "status", case.status)),
         format_html("<td>{}</td>", contactable(decision)),
         format_html("<td>{}</td>", when(case.last_contact_at)),

@@ -45,6 +45,15 @@ def test_queue_shows_whether_the_debtor_may_be_called_now(client, collector, wor
         assert "Not now" in client.get(reverse("home")).content.decode()
 
 
+def test_queue_shows_the_outstanding_amount_with_its_cents(client, collector, work):
+    case_priorities_refresh(debtor_ids=[work.debtor_id])
+    client.force_login(collector)
+    body = client.get(reverse("home")).content.decode()
+    assert '<td class="num">300.00</td>' in body
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert '<td class="num">300.00</td>' in client.get(reverse("home")).content.decode()
+
+
 def test_queue_runs_a_bounded_number_of_queries(client, collector, django_assert_max_num_queries):
     _cases(collector, 30)
     client.force_login(collector)
