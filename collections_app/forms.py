@@ -12,6 +12,7 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,17 @@ from debtors.models import Channel, ContactPoint, RepaymentPlan
 
 from .models import Case, DispositionCode, QueueWeights
 from .roles import ROLES
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on ``form``: each field's messages beside the field
+    (the form's own errors when the form has no such field), others at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")

@@ -203,6 +203,7 @@ CASE_LOAN_RELATIONS = {
     "promises": (PromiseToPay, ("-promised_date", "-id")),
 }
 PLAN_INSTALLMENT_ORDER = ("due_date", "sequence", "id")
+LOAN_ORDER = ("opened_on", "id")
 
 
 def case_loans(debtor: Debtor, *, one_statement: bool | None = None) -> list[Loan]:
@@ -214,29 +215,22 @@ def case_loans(debtor: Debtor, *, one_statement: bool | None = None) -> list[Loa
     the same order."""
     if one_statement is None:
         one_statement = connection.vendor == "postgresql"
-    if not one_statement:
-        relations = [
-            Prefetch(name, queryset=model.objects.order_by(*order))
-            for name, (model, order) in CASE_LOAN_RELATIONS.items()
-            if name != "plans"
-        ]
-        plans_model, plans_order = CASE_LOAN_RELATIONS["plans"]
-        relations.append(
-            Prefetch(
-                "plans",
-                queryset=plans_model.objects.order_by(*plans_order).prefetch_related(
-                    Prefetch(
-                        "installments",
-                        queryset=PlanInstallment.objects.order_by(*PLAN_INSTALLMENT_ORDER),
-                    )
-                ),
-            )
-        )
-        return list(
-            Loan.objects.filter(debtor=debtor)
-            .order_by("opened_on", "id")
-            .prefetch_related(*relations)
-        )
+    if one_statement:
+        return _case_loans_in_one_statement(debtor)
+    querysets = {
+        name: model.objects.order_by(*order) for name, (model, order) in CASE_LOAN_RELATIONS.items()
+    }
+    querysets["plans"] = querysets["plans"].prefetch_related(
+        Prefetch("installments", queryset=PlanInstallment.objects.order_by(*PLAN_INSTALLMENT_ORDER))
+    )
+    return list(
+        Loan.objects.filter(debtor=debtor)
+        .order_by(*LOAN_ORDER)
+        .prefetch_related(*(Prefetch(name, queryset=qs) for name, qs in querysets.items()))
+    )
+
+
+def _case_loans_in_one_statement(debtor: Debtor) -> list[Loan]:
     loans_table = Loan._meta.db_table
     parts = [(Loan, f"{loans_table} x WHERE x.debtor_id = %(d)s")]
     loans_of_debtor = f"SELECT l.id FROM {loans_table} l WHERE l.debtor_id = %(d)s"  # noqa: S608
@@ -259,7 +253,7 @@ def case_loans(debtor: Debtor, *, one_statement: bool | None = None) -> list[Loa
         for index, text in cursor.fetchall():
             model = parts[index][0]
             found[model].append(_instance_from_json(model, text))
-    loans = _ordered(found[Loan], ("opened_on", "id"))
+    loans = _ordered(found[Loan], LOAN_ORDER)
     by_loan = {loan.pk: loan for loan in loans}
     for name, (model, order) in CASE_LOAN_RELATIONS.items():
         children: dict[int, list] = {loan.pk: [] for loan in loans}

@@ -390,10 +390,12 @@ def plan_propose(
     frequency: str,
     discount_amount: Decimal = Decimal("0"),
     discount_reason: str = "",
+    start: bool = True,
     now=None,
 ) -> RepaymentPlan:
     """Set up a plan from the calculator's inputs. Without a discount it starts at once; with
-    one it waits for a supervisor's approval."""
+    one it waits for a supervisor's approval. ``start=False`` leaves it proposed either way
+    (a debtor's proposal beyond the portal's limits, waiting for a decision)."""
     now = now or timezone.now()
     if first_date < timezone.localdate(now):
         raise ValidationError({"first_date": _("The first installment cannot be in the past.")})
@@ -419,7 +421,7 @@ def plan_propose(
         frequency=frequency,
         now=now,
     )
-    if not plan.needs_discount_approval:
+    if start and not plan.needs_discount_approval:
         plan = plan_start(actor=actor, plan=plan, now=now)
     return plan
 

@@ -228,30 +228,15 @@ def portal_plan_propose(
         loan=loan, count=count, first_date=first_date, frequency=frequency, today=today
     )
     with transaction.atomic():
-        if not exceeded:
-            plan = workspace.plan_propose(
-                actor=PORTAL_ACTOR,
-                loan=loan,
-                count=count,
-                first_date=first_date,
-                frequency=frequency,
-                now=now,
-            )
-        else:
-            schedule = ledger.plan_schedule(
-                total=loan.outstanding,
-                count=count,
-                first_date=first_date,
-                frequency=frequency,
-                currency=loan.currency,
-            )
-            plan = ledger.plan_create(
-                actor=PORTAL_ACTOR,
-                loan=loan,
-                installments=schedule,
-                frequency=frequency,
-                now=now,
-            )
+        plan = workspace.plan_propose(
+            actor=PORTAL_ACTOR,
+            loan=loan,
+            count=count,
+            first_date=first_date,
+            frequency=frequency,
+            start=not exceeded,
+            now=now,
+        )
         with acting_as(PORTAL_ACTOR):
             PortalPlanRequest.objects.create(
                 plan=plan,

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from debtors.models import PromiseToPay, RepaymentPlan
 
 from .. import selectors as workspace_selectors
+from ..forms import apply_errors
 from ..models import PortalEvent, PortalFeedback, PortalLink, PortalPlanRequest, PortalSettings
 from ..reminders.templating import company_name
 from . import forms, ratelimit, services
@@ -140,14 +141,6 @@ def _done(request, message: str) -> HttpResponse:
     session.flash = message
     session.rate_prompt = True
     return redirect("portal:home")
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- The link -------------------------------------------------------------------------------
@@ -312,7 +305,7 @@ def promise(request: HttpRequest) -> HttpResponse:
                 promised_date=form.cleaned_data["promised_date"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(request, _("Thank you. Your promise to pay is recorded."))
     return _render(
@@ -341,7 +334,7 @@ def plan(request: HttpRequest) -> HttpResponse:
                 note=data["note"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if outcome.accepted:
                 return _done(request, _("Your repayment plan is set up. Thank you."))
@@ -403,7 +396,7 @@ def contact(request: HttpRequest) -> HttpResponse:
                     suits_until=form.cleaned_data["suits_until"],
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 return _done(request, _("Your contact choices are saved."))
     status = 400 if form.errors or cease_form.errors else 200
@@ -428,7 +421,7 @@ def dispute(request: HttpRequest) -> HttpResponse:
                 document=form.cleaned_data.get("document") or None,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _done(
                 request,

@@ -32,6 +32,7 @@ from ..forms import (
     PlaceCallForm,
     PlanForm,
     PromiseForm,
+    apply_errors,
 )
 from ..roles import is_supervisor
 from .common import guard_ids
@@ -179,14 +180,6 @@ def _back(case) -> HttpResponse:
     return redirect("case-detail", case_id=case.pk)
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_POST
 def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -213,7 +206,7 @@ def callback_add(request: HttpRequest, case_id: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Callback scheduled."))
             return _back(case)
@@ -292,7 +285,7 @@ def promise_add(request: HttpRequest, case_id: int) -> HttpResponse:
                 promised_date=form.cleaned_data["promised_date"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Promise to pay recorded."))
             return _back(case)
@@ -319,7 +312,7 @@ def plan_add(request: HttpRequest, case_id: int) -> HttpResponse:
                 discount_reason=data["discount_reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if plan.needs_discount_approval:
                 messages.success(
@@ -353,7 +346,7 @@ def plan_preview(request: HttpRequest, case_id: int) -> HttpResponse:
             )
             total = sum(amount for _due, amount in schedule)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
     return render(
         request,
         "workspace/_plan_preview.html",
@@ -398,7 +391,7 @@ def hold_add(request: HttpRequest, case_id: int) -> HttpResponse:
                 until=form.cleaned_data.get("until"),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Recorded. Contact is held as the policy requires."))
             return _back(case)
