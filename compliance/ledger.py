@@ -57,8 +57,6 @@ def row_digest(row: dict, *, prev_hash: str, seal_seq: int) -> str:
 
 
 def _lock_sealer() -> bool:
-    if connection.vendor != "postgresql":
-        return True
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEAL_LOCK_KEY])
         return bool(cursor.fetchone()[0])
@@ -104,23 +102,17 @@ def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
 
 
 def _write_seals(updates: list[tuple[int, int, str, str]]) -> None:
-    if connection.vendor == "postgresql":
-        from psycopg2.extras import execute_values
+    from psycopg2.extras import execute_values
 
-        with connection.cursor() as cursor:
-            execute_values(
-                cursor,
-                "UPDATE compliance_contactdecision AS d "
-                "SET seal_seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
-                "FROM (VALUES %s) AS v(id, seq, prev, hash) WHERE d.id = v.id",
-                updates,
-                template="(%s::bigint, %s::bigint, %s, %s)",
-                page_size=1000,
-            )
-        return
-    for pk, seq, prev, row_hash in updates:
-        ContactDecision.objects.filter(pk=pk, row_hash__isnull=True).update(
-            seal_seq=seq, prev_hash=prev, row_hash=row_hash
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor,
+            f"UPDATE {ContactDecision._meta.db_table} AS d "  # noqa: S608 - the model's table
+            "SET seal_seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
+            "FROM (VALUES %s) AS v(id, seq, prev, hash) WHERE d.id = v.id",
+            updates,
+            template="(%s::bigint, %s::bigint, %s, %s)",
+            page_size=1000,
         )
 
 

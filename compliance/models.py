@@ -32,7 +32,7 @@ RULES_HELP = _(
     "days or hours), cooldowns (after conversation, days or hours), min_interval_minutes, "
     "consent_required, third_parties (never|after_unreachable|allowed), "
     "unreachable_after_failed, opt_out_required. The format is described in "
-    "compliance/rules.py; the rules and their sources are summarised in REGULATIONS.md: "
+    "compliance/rules.py; the rules and their sources are summarised in docs/regulations.md: "
     "US Regulation F (12 CFR 1006.6, 1006.14), TCPA (47 CFR 64.1200), China GB/T 45251-2025 "
     "and the 2026 banking-association collection guideline, UK FCA CONC 7.9."
 )

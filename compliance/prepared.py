@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
 from django.db.backends.signals import connection_created
 from django.dispatch import receiver
 
@@ -29,7 +28,7 @@ _PREPARED: set[tuple[int, int, str]] = set()
 @receiver(connection_created)
 def _forget_reused_keys(sender, connection, **kwargs) -> None:
     """A new session has nothing prepared, even if it reuses an old one's object id or pid."""
-    if connection.vendor != "postgresql" or not _PREPARED:
+    if not _PREPARED:
         return
     raw = connection.connection
     pid = raw.get_backend_pid()
@@ -37,9 +36,7 @@ def _forget_reused_keys(sender, connection, **kwargs) -> None:
 
 
 def enabled() -> bool:
-    return connection.vendor == "postgresql" and getattr(
-        settings, "COMPLIANCE_PREPARED_STATEMENTS", True
-    )
+    return getattr(settings, "COMPLIANCE_PREPARED_STATEMENTS", True)
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The contact policies shipped with the product, installed by a data migration.
 
-Each one cites its source; ``REGULATIONS.md`` summarises the rules. They are starting points:
-a lender's counsel decides what applies to it, and admins edit them (each edit is a new version).
+Each one cites its source; ``docs/regulations.md`` summarises the rules. They are starting
+points: a lender's counsel decides what applies to it, and admins edit them (each edit is a new
+version).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ aggregated as JSON. ``request`` locks the debtor's row with a statement of its o
 under READ COMMITTED a statement sees what was committed when it started, so a statement that
 waited for the lock would still miss the attempts of the transaction it waited for.
 
-Every other database gets the same ``Snapshot`` from plain ORM queries (``load_with_orm``),
-which the tests compare with the PostgreSQL statement.
+``tests/compliance/test_snapshot.py`` reads the same ``Snapshot`` with plain ORM queries and
+compares it with this statement's, field by field.
 
 ``request`` reads with ``lock_and_load``: one message to the server holds the lock statement
 and, after it, a read of every debtor of the batch (each ``DebtorData`` gives the
@@ -26,7 +26,6 @@ import json
 from dataclasses import dataclass, replace
 
 from django.db import connection
-from django.db.models import Q
 
 from debtors.models import ChannelConsent, ContactPoint, Debtor
 
@@ -115,60 +114,7 @@ class Snapshot:
         return next((p for p in self.points if p.pk == pk), None)
 
 
-def load(
-    *,
-    debtor_id: int,
-    channel: str,
-    contact_point_id: int | None,
-    at: dt.datetime,
-    lookback: dt.timedelta = DEFAULT_LOOKBACK,
-    exclude_attempt_id: int | None = None,
-) -> Snapshot:
-    """Read the snapshot; raise ``Debtor.DoesNotExist`` for an unknown debtor."""
-    if connection.vendor == "postgresql":
-        return load_with_sql(
-            debtor_id=debtor_id,
-            channel=channel,
-            contact_point_id=contact_point_id,
-            at=at,
-            lookback=lookback,
-            exclude_attempt_id=exclude_attempt_id,
-        )
-    return load_with_orm(
-        debtor_id=debtor_id,
-        channel=channel,
-        contact_point_id=contact_point_id,
-        at=at,
-        lookback=lookback,
-        exclude_attempt_id=exclude_attempt_id,
-    )
-
-
 _STATEMENTS: dict[str, Statement] = {}
-
-
-def _lock_statement() -> Statement:
-    """Lock one debtor's row (the ORM-less path of ``lock_debtor``), prepared once per session."""
-    found = _STATEMENTS.get("lock")
-    if found is None:
-        found = _STATEMENTS["lock"] = Statement(
-            "compliance_lock_debtor",
-            f"SELECT 1 FROM {Debtor._meta.db_table} WHERE id = %(debtor)s FOR UPDATE",  # noqa: S608
-            {"debtor": "bigint"},
-        )
-    return found
-
-
-def lock_debtor(debtor_id: int) -> bool:
-    """Lock the debtor's row until the end of the transaction; False when there is none."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            _lock_statement().execute(cursor, {"debtor": debtor_id})
-            return cursor.fetchone() is not None
-    return (
-        Debtor.objects.select_for_update().filter(pk=debtor_id).values_list("pk").first()
-        is not None
-    )
 
 
 def _lock_many_statement() -> Statement:
@@ -383,10 +329,11 @@ def _instant(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
 
-def load_with_sql(
+def load(
     *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
 ) -> Snapshot:
-    """One debtor's snapshot from the statement the gate's batches read (``read_many``)."""
+    """One debtor's snapshot from the statement the gate's batches read (``read_many``);
+    ``Debtor.DoesNotExist`` for an unknown debtor."""
     since = at - lookback
     with connection.cursor() as cursor:
         data = read_many(cursor, debtor_ids=[debtor_id], channels=[channel], since=since).get(
@@ -399,59 +346,6 @@ def load_with_sql(
         # Judging an attempt already recorded: its own row is no part of its history.
         snapshot = replace(snapshot, history=history_since(debtor_id, since, exclude_attempt_id))
     return snapshot
-
-
-def load_with_orm(
-    *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
-) -> Snapshot:
-    debtor = Debtor.objects.get(pk=debtor_id)
-    since = at - lookback
-    return Snapshot(
-        debtor=DebtorFacts(
-            debtor.pk,
-            debtor.country,
-            debtor.region,
-            debtor.timezone,
-            debtor.dispute,
-            debtor.bankruptcy,
-            debtor.deceased,
-            debtor.cease_communication,
-            debtor.hardship_pause_until,
-            debtor.dispute_at,
-            debtor.bankruptcy_at,
-            debtor.deceased_at,
-            debtor.cease_communication_at,
-            debtor.hardship_at,
-        ),
-        points=[
-            PointFacts(*values)
-            for values in ContactPoint.objects.filter(debtor_id=debtor_id)
-            .order_by("id")
-            .values_list("id", "kind", "owner", "status", "value", "country", "timezone")
-        ],
-        consents=[
-            Consent(cp, consented, opted)
-            for cp, consented, opted in ChannelConsent.objects.filter(
-                debtor_id=debtor_id, channel=channel
-            )
-            .filter(Q(contact_point__isnull=True) | Q(contact_point_id=contact_point_id))
-            .values_list("contact_point_id", "consented_at", "opted_out_at")
-        ],
-        inconvenient=tuple(
-            InconvenientTime(start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays))
-            for p in DebtorContactPreference.objects.filter(
-                debtor_id=debtor_id, kind=DebtorContactPreference.Kind.INCONVENIENT
-            ).filter(Q(channel="") | Q(channel=channel))
-        ),
-        history=history_since(debtor_id, since, exclude_attempt_id),
-        policies=[
-            PolicyRef(*values)
-            for values in ContactPolicy.objects.filter(is_current=True, is_active=True)
-            .filter(Q(is_default=True) | Q(country=debtor.country))
-            .values_list("id", "version", "slug", "country", "region", "is_default")
-        ],
-        since=since,
-    )
 
 
 def history_since(

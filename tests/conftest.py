@@ -1,7 +1,7 @@
 """Shared fixtures: users of each role and small factories for the ledger.
 
 The suite runs against real PostgreSQL and Redis (``DATABASE_URL``, ``REDIS_URL``, set by
-``make test``). It refuses to run on SQLite so that nothing passes here and fails in production.
+``make test``), never against a stand-in, so that nothing passes here and fails in production.
 """
 
 from __future__ import annotations

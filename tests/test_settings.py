@@ -73,13 +73,36 @@ def test_an_unknown_app_env_is_refused():
     assert "APP_ENV must be one of development, test, production" in result.stderr
 
 
-def test_no_environment_at_all_runs_on_the_embedded_defaults():
-    result = manage(
-        "shell",
-        "--no-imports",
-        "-c",
-        "from django.conf import settings as s; "
-        "print(s.DATABASES['default']['ENGINE'], s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)",
+@pytest.mark.slow
+def test_no_environment_at_all_runs_on_the_embedded_postgresql(tmp_path):
+    """No DATABASE_URL: the embedded server is started, used, and found running by the next
+    command (which reuses it); ``embedded_db stop`` stops it."""
+    data = tmp_path / "postgres"
+    show = (
+        "from django.conf import settings as s; from django.db import connection as c; "
+        "c.ensure_connection(); "
+        "print(s.DATABASES['default']['ENGINE'], c.vendor, c.pg_version >= 180000, "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.DEBUG)"
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["django.db.backends.sqlite3", "True", "True"]
+    try:
+        first = manage("shell", "--no-imports", "-c", show, EMBEDDED_DATABASE_DIR=str(data))
+        assert first.returncode == 0, first.stderr
+        assert first.stdout.split() == [
+            "django.db.backends.postgresql",
+            "postgresql",
+            "True",
+            "True",
+            "True",
+        ]
+        assert (data / "PG_VERSION").exists()
+        status = manage("embedded_db", "status", EMBEDDED_DATABASE_DIR=str(data))
+        assert status.stdout.startswith("running"), status.stderr
+    finally:
+        stopped = manage("embedded_db", "stop", EMBEDDED_DATABASE_DIR=str(data))
+    assert stopped.stdout.strip() == "stopped", stopped.stderr
+
+
+def test_a_database_other_than_postgresql_is_refused():
+    result = manage("check", DATABASE_URL="mysql://user@127.0.0.1:3306/collections")
+    assert result.returncode != 0
+    assert "PostgreSQL only" in result.stderr

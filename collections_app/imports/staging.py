@@ -170,7 +170,9 @@ def copy_rows(
     try:
         # A savepoint: a file that cannot be read must not spoil a caller's transaction.
         with transaction.atomic():
-            cursor.copy_expert(sql, reader, size=COPY_BUFFER)
+            cursor.copy_expert(
+                sql, reader, COPY_BUFFER
+            )  # size: positional, as DEBUG's wrapper passes it on
     except (DatabaseError, psycopg2.Error) as exc:
         raise _copy_error(exc) from exc
 

@@ -3,8 +3,7 @@
 One pass (``dispatch``):
 
 1. Resolves reminders left ``sending`` by a crashed worker (``recover_stale``).
-2. Claims due rows in batches with ``SELECT ... FOR UPDATE SKIP LOCKED`` (SQLite, used by the
-   single-process demo, has no row locks and runs the same query without them), marks them
+2. Claims due rows in batches with ``SELECT ... FOR UPDATE SKIP LOCKED``, marks them
    ``sending`` and commits: from then on no other worker takes them.
 3. Processes each claimed batch (``process_batch``) with set-based reads and writes: loads the
    rows with their loans, debtors, installments and stages in one query and the debtors'

@@ -16,9 +16,8 @@ their loans::
     ON CONFLICT DO NOTHING
 
 The unique keys (loan, installment, stage) and (loan, plan installment, stage) make a second
-run, or two concurrent runs, add nothing. The statement is the same on PostgreSQL and SQLite
-(both take a CTE with column names and ``ON CONFLICT DO NOTHING`` without a conflict target);
-every value is a parameter, dates included, so no date arithmetic happens in SQL. A stage
+run, or two concurrent runs, add nothing (``ON CONFLICT DO NOTHING``); every value is a
+parameter, dates included, so no date arithmetic happens in SQL. A stage
 limited to some products is planned by a statement of its own with that extra condition.
 
 Payments are reconciled before each run (promises and plans are settled from what was
@@ -120,9 +119,9 @@ def _insert_sql(*, from_plan: bool, rows: int, products: int = 0) -> str:
     )
     closed = ", ".join(f"'{s}'" for s in Loan.CLOSED_STATUSES)
     # The open installments due on the listed dates are found first (index on due_date),
-    # then their loans by primary key. On PostgreSQL ``OFFSET 0`` keeps that order: without
-    # it the planner may pair every loan with every listed row first.
-    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+    # then their loans by primary key. ``OFFSET 0`` keeps that order: without it the planner
+    # may pair every loan with every listed row first.
+    fence = " OFFSET 0"
     if from_plan:
         items = (
             f"SELECT due.*, i.id AS item_id, p.loan_id AS loan_id FROM due "  # noqa: S608

@@ -12,7 +12,6 @@ import datetime as dt
 from contextlib import contextmanager
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from collections_app.models import Reminder, ReminderStatus
@@ -32,9 +31,8 @@ def relaxed_commit():
     provider's status query). The gate's decisions and permits keep their synchronous commits.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
         yield
 
 
@@ -203,19 +201,6 @@ def reminders_settle(
         return linked
     now = timezone.now()
     with relaxed_commit():
-        if connection.vendor != "postgresql":
-            for rid, not_before, reason in released:
-                _release(rid, not_before=not_before, reason=reason, error="")
-            for rid, reason, error in closed:
-                Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
-                    status=ReminderStatus.CLOSED, reason=reason, last_error=error, finished_at=now
-                )
-            for rid, attempt_id in attempts:
-                if Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
-                    contact_attempt_id=attempt_id, tries=F("tries") + 1
-                ):
-                    linked.add(rid)
-            return linked
         table = _table()
         with connection.cursor() as cursor:
             # Table names come from the model; every value is a parameter.
@@ -259,31 +244,18 @@ def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:
         return 0
     now = timezone.now()
     with relaxed_commit():
-        if connection.vendor == "postgresql":
-            ids, attempt_ids, refs = zip(*sent, strict=True)
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"""UPDATE {_table()} AS r SET status = 'sent', provider_ref = v.ref,
-                               reason = '', last_error = '', contact_attempt_id = v.attempt_id,
-                               finished_at = %s
-                          FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
-                               AS v(id, attempt_id, ref)
-                         WHERE r.id = v.id AND r.status = 'sending'
-                     RETURNING r.contact_attempt_id""",  # noqa: S608
-                    [now, list(ids), list(attempt_ids), [ref[:200] for ref in refs]],
-                )
-                done = [row[0] for row in cursor.fetchall()]
-        else:
-            done = []
-            for rid, attempt_id, ref in sent:
-                if Reminder.objects.filter(pk=rid, status=ReminderStatus.SENDING).update(
-                    status=ReminderStatus.SENT,
-                    provider_ref=ref[:200],
-                    reason="",
-                    last_error="",
-                    contact_attempt_id=attempt_id,
-                    finished_at=now,
-                ):
-                    done.append(attempt_id)
+        ids, attempt_ids, refs = zip(*sent, strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {_table()} AS r SET status = 'sent', provider_ref = v.ref,
+                           reason = '', last_error = '', contact_attempt_id = v.attempt_id,
+                           finished_at = %s
+                      FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
+                           AS v(id, attempt_id, ref)
+                     WHERE r.id = v.id AND r.status = 'sending'
+                 RETURNING r.contact_attempt_id""",  # noqa: S608
+                [now, list(ids), list(attempt_ids), [ref[:200] for ref in refs]],
+            )
+            done = [row[0] for row in cursor.fetchall()]
         permit_attempts_complete(attempt_ids=done, outcome=Outcome.SENT, now=now)
     return len(done)

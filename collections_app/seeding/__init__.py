@@ -16,7 +16,6 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils import timezone
 
 from .generator import PortfolioGenerator
@@ -37,6 +36,8 @@ class SeedResult:
     generators: int = 0
     generator_max_rss_kib: int = 0
     database_cpu_seconds: float | None = None
+    # The instant the portfolio was measured at (the end of ``today``, or now if earlier).
+    now: dt.datetime | None = None
 
 
 def seed_portfolio(
@@ -69,7 +70,7 @@ def seed_portfolio(
     if method == AUTO:
         expected_loans = loans if loans is not None else debtors * 2
         big = expected_loans >= COPY_THRESHOLD_LOANS
-        method = COPY if big and connection.vendor == "postgresql" else ORM
+        method = COPY if big else ORM
     if method == COPY:
         from .copy import seed_with_copy
 
@@ -82,10 +83,11 @@ def seed_portfolio(
             result.generators,
             result.generator_max_rss_kib,
             result.database_cpu_seconds,
+            now=now,
         )
     from .orm import seed_with_orm
 
     counts = seed_with_orm(
         generator, today=today, chunk_debtors=chunk_debtors or 500, progress=progress
     )
-    return SeedResult(ORM, counts)
+    return SeedResult(ORM, counts, now=now)

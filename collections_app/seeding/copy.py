@@ -288,8 +288,6 @@ def seed_with_copy(
     one copies them (the generator is the slow part; on two cores, two workers keep both busy);
     each process holds at most a chunk or two, so memory stays bounded whatever the total.
     """
-    if connection.vendor != "postgresql":
-        raise RuntimeError("The COPY path needs PostgreSQL; use the ORM path on other databases.")
     say = progress or (lambda _message: None)
     started = time.monotonic()
     result = CopyResult()
@@ -320,7 +318,9 @@ def seed_with_copy(
                 if text:
                     columns = ", ".join(COLUMNS[model])
                     sql = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
-                    cursor.copy_expert(sql, io.BytesIO(text), size=COPY_BUFFER)
+                    cursor.copy_expert(
+                        sql, io.BytesIO(text), COPY_BUFFER
+                    )  # positional: see staging
             copied += extra
             say(f"{time.monotonic() - started:6.1f}s copied {copied} debtors")
         chunks.close()

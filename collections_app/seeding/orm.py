@@ -1,4 +1,4 @@
-"""The small path: ``bulk_create`` in chunks, with history, on any database (SQLite for the demo).
+"""The small path: ``bulk_create`` in chunks, with history (the demo's portfolio).
 
 Every row is written with its final values (the derived fields are computed by
 ``generator.derive_loan`` / ``derive_case`` before the insert) and gets one historical row

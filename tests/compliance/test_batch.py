@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import types
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -89,15 +88,6 @@ def test_every_answer_is_the_gates(crowd, channel):
     first = batch.check_many(debtor_ids=[d.pk for d in crowd], channel="call", at=INSTANTS[0])
     assert {a.allowed for a in first.values() if a is not None} == {True, False}
     assert first[crowd[-1].pk] is None  # no time zone known
-
-
-def test_the_same_answers_on_the_orm_path(crowd, monkeypatch):
-    """What SQLite (make demo) runs."""
-    ids = [d.pk for d in crowd]
-    expected = {at: batch.check_many(debtor_ids=ids, channel="call", at=at) for at in INSTANTS}
-    monkeypatch.setattr(batch, "connection", types.SimpleNamespace(vendor="sqlite"))
-    for at in INSTANTS:
-        assert batch.check_many(debtor_ids=ids, channel="call", at=at) == expected[at]
 
 
 def test_two_queries_whatever_the_number_of_debtors(crowd):

@@ -1,4 +1,4 @@
-"""Each shipped preset's numbers, as REGULATIONS.md states them."""
+"""Each shipped preset's numbers, as docs/regulations.md states them."""
 
 from __future__ import annotations
 

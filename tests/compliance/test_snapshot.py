@@ -1,4 +1,4 @@
-"""The one-statement PostgreSQL read equals the plain ORM read used on other databases."""
+"""The gate's one-statement read equals the plain ORM read of the same rows."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from django.db import connection
 
 from compliance import gate
 from compliance import snapshot as snapshots
-from compliance.models import ContactAttempt, ContactDecision, ContactPermit
+from compliance.models import ContactAttempt
 from compliance.services import contact_attempt_record, contact_preference_add
 from debtors.models import ChannelConsent
 from tests.factories import make_contact_point
 
 from .conftest import NY, local
+from .orm_reference import load_with_orm
 
 
 @pytest.fixture
@@ -90,8 +91,8 @@ def test_sql_and_orm_reads_agree(busy_debtor, channel):
     }
     excluded = ContactAttempt.objects.order_by("id").first().pk
     for exclude in (None, excluded):
-        by_sql = snapshots.load_with_sql(exclude_attempt_id=exclude, **kwargs)
-        by_orm = snapshots.load_with_orm(exclude_attempt_id=exclude, **kwargs)
+        by_sql = snapshots.load(exclude_attempt_id=exclude, **kwargs)
+        by_orm = load_with_orm(exclude_attempt_id=exclude, **kwargs)
         assert by_sql.debtor == by_orm.debtor
         assert sorted(by_sql.points, key=lambda p: p.pk) == by_orm.points
         assert sorted(by_sql.consents, key=repr) == sorted(by_orm.consents, key=repr)
@@ -114,7 +115,7 @@ def test_sql_and_orm_reads_agree(busy_debtor, channel):
     assert set(batch.debtors) == {debtor.pk}
     assert len(set(batch.decision_ids)) == 2 and len(set(batch.attempt_ids)) == 2
     read = batch.debtors[debtor.pk].snapshot(channel, phone.pk)
-    by_orm = snapshots.load_with_orm(exclude_attempt_id=None, **kwargs)
+    by_orm = load_with_orm(exclude_attempt_id=None, **kwargs)
     assert read.debtor == by_orm.debtor
     assert read.points == by_orm.points
     assert sorted(read.consents, key=repr) == sorted(by_orm.consents, key=repr)
@@ -132,32 +133,6 @@ def test_unknown_debtor(db):
         )
     with pytest.raises(gate.GateInputError):
         gate.request(debtor=types.SimpleNamespace(pk=987654321), channel="call", actor="tests")
-
-
-def test_the_gate_on_the_orm_path(busy_debtor, us_loan, monkeypatch):
-    """What SQLite (make demo) runs: the same decisions, written with the ORM."""
-    debtor, phone = busy_debtor
-    monkeypatch.setattr(snapshots, "load", lambda **kw: snapshots.load_with_orm(**kw))
-    monkeypatch.setattr(gate, "connection", types.SimpleNamespace(vendor="sqlite"))
-    permit = gate.request(
-        debtor=debtor,
-        channel="email",
-        loan=us_loan,
-        actor="tests",
-        now=local(NY, 2026, 3, 2, 10, 0),
-    )
-    row = ContactDecision.objects.get(pk=permit.decision.decision_id)
-    assert row.allowed and ContactPermit.objects.filter(attempt_id=permit.attempt_id).exists()
-    with pytest.raises(gate.ContactBlocked) as blocked:
-        gate.request(
-            debtor=debtor,
-            channel="call",
-            loan=us_loan,
-            contact_point=phone,
-            actor="tests",
-            now=local(NY, 2026, 3, 2, 12, 15),
-        )
-    assert blocked.value.decision.reasons == ["conversation_cooldown", "debtor_inconvenient_time"]
 
 
 def test_history_index_covers_what_the_gate_reads(db):

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from collections_app.seeding import METHODS, seed_portfolio
 from collections_app.seeding.generator import PortfolioGenerator
+from collections_app.services import case_priorities_refresh
 from debtors.models import Debtor
 
 
@@ -47,6 +48,12 @@ class Command(BaseCommand):
             "history (benchmark data); auto: copy for large portfolios on PostgreSQL.",
         )
         parser.add_argument("--chunk", type=int, help="Debtors generated and written per chunk.")
+        parser.add_argument(
+            "--skip-priorities",
+            action="store_true",
+            help="Leave the cases' queue priorities at 0 (the pages benchmark computes and times "
+            "them itself); by default they are computed, so the queue is in order at once.",
+        )
 
     def handle(self, *args, **options):
         if options["if_empty"] and Debtor.objects.exists():
@@ -77,6 +84,8 @@ class Command(BaseCommand):
             chunk_debtors=options["chunk"],
             progress=(lambda message: self.stdout.write(f"  {message}")) if verbose else None,
         )
+        if not options["skip_priorities"]:
+            case_priorities_refresh(now=result.now)
         elapsed = time.monotonic() - started
         summary = ", ".join(f"{n} {label.split('.')[-1]}" for label, n in result.counts.items())
         self.stdout.write(

@@ -1,0 +1,72 @@
+"""The gate's snapshot read with plain ORM queries: the reference the one-statement read
+(``compliance.snapshot.load``) is compared with. Only the tests use it."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from compliance.engine import InconvenientTime
+from compliance.models import ContactPolicy, DebtorContactPreference
+from compliance.snapshot import (
+    DEFAULT_LOOKBACK,
+    Consent,
+    DebtorFacts,
+    PointFacts,
+    PolicyRef,
+    Snapshot,
+    history_since,
+)
+from debtors.models import ChannelConsent, ContactPoint, Debtor
+
+
+def load_with_orm(
+    *, debtor_id, channel, contact_point_id, at, lookback=DEFAULT_LOOKBACK, exclude_attempt_id=None
+) -> Snapshot:
+    debtor = Debtor.objects.get(pk=debtor_id)
+    since = at - lookback
+    return Snapshot(
+        debtor=DebtorFacts(
+            debtor.pk,
+            debtor.country,
+            debtor.region,
+            debtor.timezone,
+            debtor.dispute,
+            debtor.bankruptcy,
+            debtor.deceased,
+            debtor.cease_communication,
+            debtor.hardship_pause_until,
+            debtor.dispute_at,
+            debtor.bankruptcy_at,
+            debtor.deceased_at,
+            debtor.cease_communication_at,
+            debtor.hardship_at,
+        ),
+        points=[
+            PointFacts(*values)
+            for values in ContactPoint.objects.filter(debtor_id=debtor_id)
+            .order_by("id")
+            .values_list("id", "kind", "owner", "status", "value", "country", "timezone")
+        ],
+        consents=[
+            Consent(cp, consented, opted)
+            for cp, consented, opted in ChannelConsent.objects.filter(
+                debtor_id=debtor_id, channel=channel
+            )
+            .filter(Q(contact_point__isnull=True) | Q(contact_point_id=contact_point_id))
+            .values_list("contact_point_id", "consented_at", "opted_out_at")
+        ],
+        inconvenient=tuple(
+            InconvenientTime(start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays))
+            for p in DebtorContactPreference.objects.filter(
+                debtor_id=debtor_id, kind=DebtorContactPreference.Kind.INCONVENIENT
+            ).filter(Q(channel="") | Q(channel=channel))
+        ),
+        history=history_since(debtor_id, since, exclude_attempt_id),
+        policies=[
+            PolicyRef(*values)
+            for values in ContactPolicy.objects.filter(is_current=True, is_active=True)
+            .filter(Q(is_default=True) | Q(country=debtor.country))
+            .values_list("id", "version", "slug", "country", "region", "is_default")
+        ],
+        since=since,
+    )
