@@ -39,4 +39,4 @@ keepalive = _int("WEB_KEEPALIVE", 10)
 timeout = _int("WEB_TIMEOUT", 30)
 graceful_timeout = 30
 # Self-service tokens are masked in gunicorn's own access and error logs.
-logger_class = "collections_app.portal.gunicorn_logger.TokenMaskingLogger"
+logger_class = "portal.gunicorn_logger.TokenMaskingLogger"

@@ -339,7 +339,7 @@ def _worker(index: int, targets, seconds: float, warmup: int, queue) -> None:
 def _process_cpu(pid: int) -> float:
     """CPU seconds used so far by a local process (the worker's PostgreSQL backend); NaN when
     it is elsewhere."""
-    from collections_app.procstat import process_cpu_seconds
+    from demo.procstat import process_cpu_seconds
 
     seconds = process_cpu_seconds(pid)
     return float("nan") if seconds is None else seconds

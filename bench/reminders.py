@@ -211,7 +211,7 @@ def _dispatch(ctx: Context) -> list[Result]:
     def enqueue(n: int) -> None:
         for _ in range(n):
             app.send_task(
-                "collections_app.tasks.dispatch_reminders",
+                "reminders.tasks.dispatch_reminders",
                 kwargs={"now": PINNED_NOW.isoformat(), "batch_size": 200},
                 queue=QUEUE,
             )

@@ -1,5 +1,5 @@
 """The collections back office: project settings and the collections workflow."""
 
-from .celery import app as celery_app
+from collections_app.celery import app as celery_app
 
 __all__ = ("celery_app",)

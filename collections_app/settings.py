@@ -63,8 +63,21 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    # The domain, in the order its apps may import one another (tests/test_architecture.py).
     "debtors",
     "compliance",
+    "messaging",
+    "cases",
+    "reminders",
+    "imports",
+    "selfservice",
+    # The surfaces.
+    "workspace",
+    "portal",
+    "api",
+    # Demo and benchmark data (make demo, benchmarks, tests).
+    "demo",
+    # The project itself (its migrations are the tables' history).
     "collections_app",
 ]
 
@@ -80,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
-    "collections_app.middleware.ViewerTimezoneMiddleware",
+    "workspace.middleware.ViewerTimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "collections_app.urls"
@@ -99,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "collections_app.context_processors.roles",
+                "workspace.context_processors.roles",
             ],
         },
     },
@@ -148,19 +161,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict = {
     # All are safe to run twice; state lives in PostgreSQL, not in the schedule.
-    "plan-reminders": {"task": "collections_app.tasks.plan_reminders", "schedule": 900.0},
-    "dispatch-reminders": {"task": "collections_app.tasks.dispatch_reminders", "schedule": 60.0},
+    "plan-reminders": {"task": "reminders.tasks.plan_reminders", "schedule": 900.0},
+    "dispatch-reminders": {"task": "reminders.tasks.dispatch_reminders", "schedule": 60.0},
     "seal-decision-ledger": {"task": "compliance.tasks.seal_ledger", "schedule": 60.0},
     "resolve-promises": {"task": "debtors.tasks.resolve_promises", "schedule": 3600.0},
     "review-plans": {"task": "debtors.tasks.review_plans", "schedule": 3600.0},
     # Days past due and "due today" change at midnight: the work queue's order follows.
     "refresh-case-priorities": {
-        "task": "collections_app.tasks.refresh_case_priorities",
+        "task": "cases.tasks.refresh_case_priorities",
         "schedule": crontab(minute=5, hour=0),
     },
     # An import whose worker died is marked failed, so its user can run it again.
     "fail-abandoned-imports": {
-        "task": "collections_app.imports.tasks.fail_abandoned_imports",
+        "task": "imports.tasks.fail_abandoned_imports",
         "schedule": 300.0,
     },
 }
@@ -243,15 +256,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ContactPointKindEnum": "debtors.models.ContactPoint.Kind",
         "ContactPointStatusEnum": "debtors.models.ContactPoint.Status",
-        "ImportKindEnum": "collections_app.models.imports.ImportKind",
-        "ImportStatusEnum": "collections_app.models.imports.ImportJob.Status",
+        "ImportKindEnum": "imports.formats.ImportKind",
+        "ImportStatusEnum": "imports.models.ImportJob.Status",
         "LoanStatusEnum": "debtors.models.Loan.Status",
         "PlanStatusEnum": "debtors.models.RepaymentPlan.Status",
         "PromiseStatusEnum": "debtors.models.PromiseToPay.Status",
-        "CaseStatusEnum": "collections_app.models.cases.Case.Status",
+        "CaseStatusEnum": "cases.models.Case.Status",
         "LanguageEnum": "debtors.models.Language",
         "ChannelEnum": "debtors.models.Channel",
-        "StageChannelEnum": "collections_app.models.reminders.StageChannel",
+        "StageChannelEnum": "reminders.models.StageChannel",
     },
 }
 
@@ -299,14 +312,14 @@ SMS_PROVIDER_TOKEN = env.str("SMS_PROVIDER_TOKEN", default="")
 SMS_CALLBACK_SECRET = env.str("SMS_CALLBACK_SECRET", default="")
 SMS_CALLBACK_URL = env.str("SMS_CALLBACK_URL", default="")
 REMINDER_CHANNEL_BACKENDS = {
-    "email": "collections_app.channels.email.EmailBackend",
+    "email": "messaging.channels.email.EmailBackend",
     "sms": (
-        "collections_app.channels.sms.HttpSmsBackend"
+        "messaging.channels.sms.HttpSmsBackend"
         if SMS_PROVIDER_URL
-        else "collections_app.channels.sms.FileSmsBackend"
+        else "messaging.channels.sms.FileSmsBackend"
     ),
-    "in_app": "collections_app.channels.inbox.InboxBackend",
-    "letter": "collections_app.channels.letter.LetterBackend",
+    "in_app": "messaging.channels.inbox.InboxBackend",
+    "letter": "messaging.channels.letter.LetterBackend",
 }
 REMINDER_OUTBOX_DIR = env.path("REMINDER_OUTBOX_DIR", default=BASE_DIR / "var" / "outbox")
 REMINDER_SMS_MAX_SEGMENTS = env.int("REMINDER_SMS_MAX_SEGMENTS", default=3)
@@ -327,11 +340,11 @@ REMINDER_COMPANY_NAME = env.str("REMINDER_COMPANY_NAME", default="Example Lendin
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 COMPLIANCE_PERMIT_TTL_SECONDS = env.int("COMPLIANCE_PERMIT_TTL_SECONDS", default=300)
 
-# The portal's self-service tokens never reach a log line in full (collections_app.portal).
+# The portal's self-service tokens never reach a log line in full (portal).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"portal_tokens": {"()": "collections_app.portal.logmask.PortalTokenFilter"}},
+    "filters": {"portal_tokens": {"()": "portal.logmask.PortalTokenFilter"}},
     "formatters": {"django.server": {"()": "django.utils.log.ServerFormatter"}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["portal_tokens"]},
@@ -351,4 +364,4 @@ LOGGING = {
         "django.security.csrf": {"filters": ["portal_tokens"]},
     },
 }
-DEFAULT_EXCEPTION_REPORTER = "collections_app.portal.logmask.PortalExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER = "portal.logmask.PortalExceptionReporter"

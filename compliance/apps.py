@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _install_presets(sender, **kwargs) -> None:
+    # Models cannot be imported while the app registry loads this module.
     from .models import ContactPolicy
     from .presets import install_presets
 

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from psycopg2.extras import execute_values
 
 from .models import ContactDecision
 
@@ -102,8 +103,6 @@ def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
 
 
 def _write_seals(updates: list[tuple[int, int, str, str]]) -> None:
-    from psycopg2.extras import execute_values
-
     with connection.cursor() as cursor:
         execute_values(
             cursor,

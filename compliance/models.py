@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone as django_tz
@@ -99,8 +100,6 @@ class ContactPolicy(models.Model):
         return f"{self.slug} v{self.version}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         if self.is_default and self.country:
             raise ValidationError({"country": _("The default policy has no country.")})
         if not self.is_default and not self.country:
@@ -410,8 +409,6 @@ class DebtorContactPreference(models.Model):
         return f"{self.get_kind_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         days = self.weekdays
         if not isinstance(days, list) or any(
             isinstance(d, bool) or not isinstance(d, int) or not 0 <= d <= 6 for d in days

@@ -30,7 +30,7 @@ from django.db import connection
 from debtors.models import ChannelConsent, ContactPoint, Debtor
 
 from .engine import Fact, InconvenientTime
-from .models import ContactAttempt, ContactPolicy, DebtorContactPreference
+from .models import ContactAttempt, ContactDecision, ContactPolicy, DebtorContactPreference
 from .prepared import Statement
 
 DEFAULT_LOOKBACK = dt.timedelta(days=9)
@@ -147,7 +147,6 @@ def _read_many_statement(cursor) -> Statement:
     found = _STATEMENTS.get("read_many")
     if found is not None:
         return found
-    from .models import ContactDecision
 
     debtor = Debtor._meta.db_table
     point = ContactPoint._meta.db_table

@@ -1,4 +1,5 @@
-"""Validation of the ledger's identifiers: countries, time zones, phone numbers, emails."""
+"""Validation of the ledger's identifiers (countries, time zones, phone numbers, emails), and
+how a service's ``ValidationError`` is shown on a form (``apply_errors``)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from functools import lru_cache
 
 import phonenumbers
 from babel import Locale
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -74,3 +76,13 @@ def normalize_email(value: str) -> str:
         ) from exc
     local, _at, domain = raw.rpartition("@")
     return f"{local}@{domain.lower()}"
+
+
+def apply_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Show a service's ``ValidationError`` on ``form``: each field's messages beside the field
+    (the form's own errors when the form has no such field), others at the top."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)

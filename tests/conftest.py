@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 
-from collections_app.roles import ADMIN, COLLECTOR, SUPERVISOR
+from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
 
 from .factories import make_case, make_debtor, make_loan
 

@@ -6,7 +6,7 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from collections_app.models import Case
+from cases.models import Case
 from debtors.models import ContactPoint, Debtor, Installment, Loan
 
 _seq = itertools.count(1)
@@ -73,7 +73,7 @@ def make_case(debtor: Debtor, collector=None, **overrides) -> Case:
 
 def make_reminder(loan: Loan, installment: Installment, **overrides):
     """An SMS reminder of ``installment`` on a stage of its own strategy (planned unless told)."""
-    from collections_app.models import Reminder, ReminderStage, ReminderStrategy
+    from reminders.models import Reminder, ReminderStage, ReminderStrategy
 
     n = next(_seq)
     strategy = ReminderStrategy.objects.create(slug=f"test-strategy-{n}", name=f"Test {n}")

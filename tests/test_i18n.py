@@ -18,7 +18,21 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
-SOURCES = ("collections_app", "debtors", "compliance", "templates", "manage.py", "locale")
+APPS = (
+    "collections_app",
+    "debtors",
+    "compliance",
+    "messaging",
+    "cases",
+    "reminders",
+    "imports",
+    "selfservice",
+    "workspace",
+    "portal",
+    "api",
+    "demo",
+)
+SOURCES = (*APPS, "templates", "manage.py", "locale")
 
 
 def _untranslated(po_path: Path) -> list[str]:

@@ -11,7 +11,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    from collections_app.roles import sync_role_permissions
+    from cases.roles import sync_role_permissions
 
     sync_role_permissions(apps)
 

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from collections_app.models.workspace import DEFAULT_DISPOSITIONS
+    from cases.models import DEFAULT_DISPOSITIONS
 
     DispositionCode = apps.get_model("collections_app", "DispositionCode")
     QueueWeights = apps.get_model("collections_app", "QueueWeights")

@@ -4,7 +4,7 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    from collections_app.reminders.defaults import STRATEGIES, TEMPLATES
+    from reminders.defaults import STRATEGIES, TEMPLATES
 
     Strategy = apps.get_model("collections_app", "ReminderStrategy")
     Stage = apps.get_model("collections_app", "ReminderStage")
@@ -40,7 +40,7 @@ def install(apps, schema_editor):
 
 
 def uninstall(apps, schema_editor):
-    from collections_app.reminders.defaults import STRATEGIES
+    from reminders.defaults import STRATEGIES
 
     apps.get_model("collections_app", "ReminderStrategy").objects.filter(
         slug__in=[s["slug"] for s in STRATEGIES]

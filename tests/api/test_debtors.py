@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from collections_app.models import Case
+from cases.models import Case
 from debtors.models import ChannelConsent, ContactPoint, Debtor
 from tests.factories import make_case, make_contact_point, make_debtor
 

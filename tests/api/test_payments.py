@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from collections_app.models import IdempotencyKey
+from api.models import IdempotencyKey
 from debtors.models import Loan, Payment
 from tests.factories import make_case, make_debtor, make_loan
 

@@ -52,7 +52,7 @@ def _keep_the_test_connection():
 @pytest.fixture
 def supervisor_token(db, _keep_the_test_connection, supervisor, collector, monkeypatch):
     # Uploads would start Celery jobs; here the upload is enough.
-    monkeypatch.setattr("collections_app.imports.tasks.run_import.delay", lambda job_id: None)
+    monkeypatch.setattr("imports.tasks.run_import.delay", lambda job_id: None)
     debtor = make_debtor()
     make_case(debtor, collector)
     make_contact_point(debtor)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from collections_app.models import Note
+from cases.models import Note
 from debtors.models import Payment, PromiseToPay, RepaymentPlan
 from tests.factories import make_case, make_contact_point, make_debtor, make_loan
 

@@ -20,7 +20,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from collections_app.roles import ADMIN, COLLECTOR, SUPERVISOR
+from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
 from compliance.models import ContactPolicy
 from debtors.models import RepaymentPlan
 from tests.factories import make_case, make_contact_point, make_debtor, make_loan

@@ -16,11 +16,11 @@ import time_machine
 from django.contrib.auth.models import Group
 from django.utils import timezone, translation
 
-from collections_app.models import PortalDispute, PortalFeedback, PortalPlanRequest
-from collections_app.portal import services
-from collections_app.portal.links import link_make
-from collections_app.roles import SUPERVISOR
+from cases.roles import SUPERVISOR
 from debtors.models import ChannelConsent, PromiseToPay, RepaymentPlan
+from selfservice import services
+from selfservice.links import link_make
+from selfservice.models import PortalDispute, PortalFeedback, PortalPlanRequest
 from tests.portal.conftest import DOB, local_today, owing_debtor, path_of
 
 pytestmark = [

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from collections_app.imports.services import import_create, import_run
+from imports.services import import_create, import_run
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from collections_app.imports.services import rejected_rows_csv
-from collections_app.models import Case, ImportJob, ReminderStatus
+from cases.models import Case
 from debtors.models import ContactPoint, Debtor, Installment, Loan, Payment
+from imports.models import ImportJob
+from imports.services import rejected_rows_csv
+from reminders.models import ReminderStatus
 from tests.factories import make_reminder
 
 from .conftest import messages, run_import

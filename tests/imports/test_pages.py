@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from collections_app.imports.services import import_run
-from collections_app.models import ImportJob
 from debtors.models import Debtor
+from imports.models import ImportJob
+from imports.services import import_run
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +19,7 @@ def test_a_supervisor_uploads_and_follows_the_job(
 ):
     client.force_login(supervisor)
     started = []
-    monkeypatch.setattr(
-        "collections_app.imports.tasks.run_import.delay", lambda job_id: started.append(job_id)
-    )
+    monkeypatch.setattr("imports.tasks.run_import.delay", lambda job_id: started.append(job_id))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/imports/",

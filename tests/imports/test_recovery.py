@@ -15,16 +15,11 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from collections_app.imports import upsert
-from collections_app.imports.services import (
-    RUNNER_LOCK,
-    import_create,
-    import_run,
-    imports_fail_abandoned,
-)
-from collections_app.imports.tasks import fail_abandoned_imports
-from collections_app.models import ImportJob
 from debtors.models import Loan
+from imports import upsert
+from imports.models import ImportJob
+from imports.services import RUNNER_LOCK, import_create, import_run, imports_fail_abandoned
+from imports.tasks import fail_abandoned_imports
 
 from .conftest import run_import
 

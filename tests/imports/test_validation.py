@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from collections_app.models import ImportJob
 from debtors.models import Debtor, Loan
+from imports.models import ImportJob
 from tests.factories import make_debtor, make_loan
 
 from .conftest import messages, run_import

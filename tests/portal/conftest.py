@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from collections_app.portal.links import link_make
-from collections_app.portal.session import COOKIE_NAME
+from portal.session import COOKIE_NAME
+from selfservice.links import link_make
 from tests.factories import make_case, make_debtor, make_loan
 
 DOB = dt.date(1990, 3, 7)

@@ -8,20 +8,21 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from collections_app.models import (
-    Case,
+from cases.models import Case
+from compliance.models import DebtorContactPreference
+from debtors.audit import PORTAL_ACTOR
+from debtors.models import ChannelConsent, PromiseToPay, RepaymentPlan
+from selfservice import services
+from selfservice.models import (
     PortalDispute,
     PortalEvent,
     PortalFeedback,
     PortalPlanRequest,
     PortalSettings,
 )
-from collections_app.portal import services
-from collections_app.selectors import debtor_audit, timeline
-from compliance.models import DebtorContactPreference
-from debtors.audit import PORTAL_ACTOR
-from debtors.models import ChannelConsent, PromiseToPay, RepaymentPlan
 from tests.portal.conftest import local_today
+from workspace.selectors.audit import debtor_audit
+from workspace.selectors.timeline import timeline
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -160,7 +161,7 @@ def test_an_approved_proposal_becomes_the_active_plan(portal, supervisor):
 
 
 def portal_link(portal):
-    from collections_app.models import PortalLink
+    from selfservice.models import PortalLink
 
     return PortalLink.objects.get(debtor=portal.debtor)
 

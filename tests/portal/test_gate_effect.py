@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 from django.test import Client
 
-from collections_app.models import Reminder
-from collections_app.reminders import dispatcher, planner
 from compliance import gate
 from debtors.models import ContactPoint
+from reminders import dispatcher, planner
+from reminders.models import Reminder
 from tests.reminders.conftest import SHANGHAI, at, loan_due_on, reachable_debtor
 
 from .conftest import DOB, Portal, address
@@ -31,7 +31,7 @@ def outbox(settings, tmp_path):
     settings.REMINDER_OUTBOX_DIR = tmp_path / "outbox"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "collections_app.channels.sms.FileSmsBackend"}
+    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "messaging.channels.sms.FileSmsBackend"}
     return tmp_path / "outbox"
 
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from gunicorn.config import Config
 
-from collections_app.portal.gunicorn_logger import TokenMaskingLogger
+from portal.gunicorn_logger import TokenMaskingLogger
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = ".eJyrVkpRsjI0MDXUUcpRsjI0MjExsDAwNDCwsDA0MtSpBQBDmQU0:1vN2aB:Zx9Kq3LwQ"
@@ -70,4 +70,4 @@ def test_the_error_log_masks_the_token():
 
 def test_the_web_server_uses_the_masking_logger():
     settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    assert settings["logger_class"] == "collections_app.portal.gunicorn_logger.TokenMaskingLogger"
+    assert settings["logger_class"] == "portal.gunicorn_logger.TokenMaskingLogger"

@@ -7,9 +7,9 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
-from collections_app.models import PortalEvent, PortalLink, PortalSettings
-from collections_app.portal import services
-from collections_app.portal.links import link_resolve
+from selfservice import services
+from selfservice.links import link_resolve
+from selfservice.models import PortalEvent, PortalLink, PortalSettings
 
 from .conftest import DOB, Portal
 from .test_links import token_of

@@ -9,10 +9,10 @@ import time_machine
 from django.test import Client
 from django.utils import timezone
 
-from collections_app.models import PortalEvent, PortalLink, PortalSettings
-from collections_app.portal import services
-from collections_app.portal.links import LinkInvalid, link_make, link_resolve, token_digest
-from collections_app.portal.session import COOKIE_NAME
+from portal.session import COOKIE_NAME
+from selfservice import services
+from selfservice.links import LinkInvalid, link_make, link_resolve, token_digest
+from selfservice.models import PortalEvent, PortalLink, PortalSettings
 from tests.factories import make_debtor
 
 from .conftest import Portal, address, path_of

@@ -8,11 +8,11 @@ import sys
 from django.test import Client, RequestFactory
 from django.views.debug import ExceptionReporter
 
-from collections_app.models import PortalEvent
-from collections_app.portal import logmask, ratelimit
-from collections_app.portal.links import link_make
 from debtors.audit import PORTAL_ACTOR
 from debtors.models import PromiseToPay
+from portal import logmask, ratelimit
+from selfservice.links import link_make
+from selfservice.models import PortalEvent
 
 from .conftest import Portal, address, path_of
 

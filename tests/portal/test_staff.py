@@ -7,9 +7,10 @@ import datetime as dt
 from django.test import Client
 from django.utils import translation
 
-from collections_app.models import Case, PortalPlanRequest
-from collections_app.portal import services
-from collections_app.portal.links import LinkInvalid, link_resolve
+from cases.models import Case
+from selfservice import services
+from selfservice.links import LinkInvalid, link_resolve
+from selfservice.models import PortalPlanRequest
 
 from .conftest import local_today
 from .test_links import token_of

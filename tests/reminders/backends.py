@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections_app.channels.base import (
+from messaging.channels.base import (
     UNKNOWABLE,
     Found,
     OutcomeUnknown,

@@ -57,6 +57,6 @@ def outbox(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.REMINDER_CHANNEL_BACKENDS = {
-        "sms": "collections_app.channels.sms.FileSmsBackend",
+        "sms": "messaging.channels.sms.FileSmsBackend",
     }
     return tmp_path / "outbox"

@@ -176,4 +176,4 @@ def client_for(redis: RedisServer) -> Celery:
 
 
 def send(app: Celery, task: str, **kwargs) -> None:
-    app.send_task(f"collections_app.tasks.{task}", kwargs=kwargs)
+    app.send_task(f"reminders.tasks.{task}", kwargs=kwargs)

@@ -13,20 +13,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from collections_app.channels.base import Found
-from collections_app.models import (
-    Case,
-    InboxMessage,
-    MessageTemplate,
-    PrintJob,
-    Reminder,
-    ReminderStatus,
-)
-from collections_app.reminders import dispatcher, planner
+from cases.models import Case
 from compliance import gate
 from compliance.models import ContactAttempt, ContactPolicy
 from debtors.models import ChannelConsent, ContactPoint
 from debtors.services import debtor_set_holds, payment_post
+from messaging.channels.base import Found
+from messaging.models import InboxMessage, MessageTemplate, PrintJob
+from reminders import dispatcher, planner
+from reminders.models import Reminder, ReminderStatus
 
 from . import backends
 from .conftest import NY, SHANGHAI, UTC, at, loan_due_on, reachable_debtor

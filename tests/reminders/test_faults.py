@@ -11,9 +11,9 @@ from collections import Counter
 import pytest
 from django.db import connection
 
-from collections_app.models import Reminder, ReminderRun
-from collections_app.reminders import dispatcher, planner
 from compliance.models import ContactAttempt
+from reminders import dispatcher, planner
+from reminders.models import Reminder, ReminderRun
 
 from .conftest import UTC, at, loan_due_on, reachable_debtor
 from .processes import RedisServer, Worker, client_for, send, wait_for
@@ -120,7 +120,7 @@ def test_redis_restarted_mid_run_loses_and_doubles_nothing(tmp_path):
 
 def test_planner_and_dispatcher_run_twice_at_once(settings, tmp_path):
     settings.REMINDER_OUTBOX_DIR = tmp_path / "outbox"
-    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "collections_app.channels.sms.FileSmsBackend"}
+    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "messaging.channels.sms.FileSmsBackend"}
     for _ in range(12):
         loan_due_on(reachable_debtor(), DAY)
     errors: list[BaseException] = []

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 from django.core.management import call_command
 
-from collections_app.models import Reminder, ReminderRun, ReminderStage
-from collections_app.reminders import planner
 from debtors.models import Installment, RepaymentPlan
 from debtors.services import plan_activate, plan_create
+from reminders import planner
+from reminders.models import Reminder, ReminderRun, ReminderStage
 
 from .conftest import SHANGHAI, at, loan_due_on, reachable_debtor
 

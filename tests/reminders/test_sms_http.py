@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from collections_app.models import Reminder
-from collections_app.reminders import dispatcher, planner
+from reminders import dispatcher, planner
+from reminders.models import Reminder
 
 from .conftest import SHANGHAI, at, loan_due_on, reachable_debtor
 
@@ -82,7 +82,7 @@ def provider(settings, outbox):
     settings.SMS_PROVIDER_URL = fake.url
     settings.SMS_PROVIDER_TOKEN = "token-123"
     settings.SMS_PROVIDER_TIMEOUT_SECONDS = 0.3
-    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "collections_app.channels.sms.HttpSmsBackend"}
+    settings.REMINDER_CHANNEL_BACKENDS = {"sms": "messaging.channels.sms.HttpSmsBackend"}
     yield fake
     fake.server.shutdown()
 

@@ -7,11 +7,12 @@ import json
 
 import pytest
 
-from collections_app.channels.sms import callback_signature
-from collections_app.models import MessageTemplate, Reminder
-from collections_app.reminders import dispatcher, planner
 from compliance.models import ContactAttempt
 from debtors.services import debtor_set_holds
+from messaging.channels.sms import callback_signature
+from messaging.models import MessageTemplate
+from reminders import dispatcher, planner
+from reminders.models import Reminder
 
 from .conftest import SHANGHAI, at, loan_due_on, reachable_debtor
 
@@ -119,7 +120,7 @@ def test_a_signed_delivery_report_updates_the_attempt(client, settings, db, outb
 def test_supervisors_start_a_dispatcher_pass(
     client, supervisor, collector, db, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from collections_app import tasks
+    from reminders import tasks
 
     started = []
     monkeypatch.setattr(tasks.dispatch_reminders, "delay", lambda: started.append(1))

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collections_app.models import Case, InboxMessage, PrintJob, Reminder, ReminderRun
+from cases.models import Case
 from compliance.models import ContactAttempt
+from messaging.models import InboxMessage, PrintJob
+from reminders.models import Reminder, ReminderRun
 
 from .conftest import SHANGHAI, UTC, at, loan_due_on, reachable_debtor
 from .processes import RedisServer, Worker, client_for, send, wait_for

@@ -1,0 +1,120 @@
+"""Create the demo sign-ins and hand the unassigned cases to the two demo collectors.
+
+Idempotent: running it again resets the demo passwords and roles, and assigns only the cases
+that are still unassigned. It refuses to run in production, where fixed passwords would be a
+hole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_update_with_history
+
+from cases.models import Case
+from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
+from debtors.audit import system_actor
+from debtors.models import Debtor, Loan
+from selfservice.links import link_make
+
+ACTOR = system_actor("create_demo_users")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    role: str
+    superuser: bool = False
+
+
+DEMO_USERS = (
+    DemoUser("collector", "demo-collector-2026", COLLECTOR),
+    DemoUser("collector2", "demo-collector2-2026", COLLECTOR),
+    DemoUser("supervisor", "demo-supervisor-2026", SUPERVISOR),
+    DemoUser("admin", "demo-admin-2026", ADMIN, superuser=True),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (collector, collector2, supervisor, admin) and assign cases."
+
+    def handle(self, *args, **options) -> None:
+        if settings.PRODUCTION:
+            raise CommandError(
+                _("Demo users have fixed passwords; they are never created in production.")
+            )
+        with transaction.atomic():
+            users = {demo.username: self._ensure_user(demo) for demo in DEMO_USERS}
+            collectors = [users[demo.username] for demo in DEMO_USERS if demo.role == COLLECTOR]
+            assigned = assign_round_robin(collectors)
+        self.stdout.write(
+            _("%(count)d unassigned case(s) shared between the collectors.") % {"count": assigned}
+        )
+        self.stdout.write(self._table())
+        link = demo_portal_link()
+        if link:
+            self.stdout.write(link)
+
+    def _ensure_user(self, demo: DemoUser) -> User:
+        user, _created = User.objects.get_or_create(
+            username=demo.username, defaults={"email": f"{demo.username}@example.com"}
+        )
+        user.set_password(demo.password)
+        user.is_active = True
+        user.is_staff = demo.superuser
+        user.is_superuser = demo.superuser
+        user.save()
+        user.groups.set([Group.objects.get(name=demo.role)])
+        return user
+
+    def _table(self) -> str:
+        headers = (_("username"), _("password"), _("role"))
+        rows = [(demo.username, demo.password, demo.role) for demo in DEMO_USERS]
+        widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
+        lines = [
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in [headers, *rows]
+        ]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+
+def demo_portal_link() -> str:
+    """One debtor's self-service link and what confirms their identity, for trying the portal."""
+
+    debtor = (
+        Debtor.objects.filter(loans__status__in=[Loan.Status.CURRENT, Loan.Status.DELINQUENT])
+        .exclude(date_of_birth=None)
+        .order_by("id")
+        .first()
+    )
+    if debtor is None:
+        return ""
+    return _("Debtor portal (%(name)s, date of birth %(dob)s): %(link)s") % {
+        "name": debtor.full_name,
+        "dob": debtor.date_of_birth.isoformat(),
+        "link": link_make(debtor),
+    }
+
+
+def assign_round_robin(collectors: list[User]) -> int:
+    """Give every unassigned case to the collectors in turn; return how many were assigned."""
+    cases = list(Case.objects.filter(assigned_to__isnull=True).select_for_update().order_by("id"))
+    for index, case in enumerate(cases):
+        case.assigned_to = collectors[index % len(collectors)]
+    if cases:
+        bulk_update_with_history(
+            cases,
+            Case,
+            ["assigned_to"],
+            batch_size=500,
+            default_change_reason="demo assignment",
+            custom_historical_attrs={"actor_label": ACTOR},
+        )
+    return len(cases)

@@ -1,0 +1,1 @@
+"""Channel backends (providers), message templates and their rendering."""

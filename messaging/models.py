@@ -1,0 +1,123 @@
+"""Messages: their templates, the debtor's in-app inbox and the letters waiting to be printed.
+
+* ``MessageTemplate``: the text of a message, per template key, channel and language. It is
+  checked when saved (``messaging.templating``): an unknown variable or an SMS too long for
+  the policy is refused then, never found at send time.
+* ``InboxMessage``: the in-app / self-service inbox, shown to the debtor by the portal.
+* ``PrintJob``: a letter rendered to PDF and waiting for the print room.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from debtors.audit import audited_history
+from debtors.models import Debtor, Language
+
+from .templating import validate_template
+
+
+class MessageChannel(models.TextChoices):
+    """The channels that carry a written message (a call carries none)."""
+
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("In-app message")
+    LETTER = "letter", _("Letter")
+
+
+class MessageTemplate(models.Model):
+    """One message text for a template key, channel and language.
+
+    ``body`` (and ``subject`` for email and letters) use ``{{ variable }}`` placeholders only;
+    the variables are listed in ``messaging.templating.VARIABLES``.
+    """
+
+    key = models.SlugField(_("key"), max_length=64)
+    channel = models.CharField(
+        _("channel"),
+        max_length=16,
+        choices=MessageChannel.choices,
+    )
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = audited_history(table_name="collections_app_historicalmessagetemplate")
+
+    class Meta:
+        # The table keeps the name it had before the model moved to this app.
+        db_table = "collections_app_messagetemplate"
+        verbose_name = _("message template")
+        verbose_name_plural = _("message templates")
+        ordering = ["key", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key", "channel", "language"], name="template_unique_key_channel_language"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} / {self.channel} / {self.language}"
+
+    def clean(self):
+        validate_template(
+            channel=self.channel, language=self.language, subject=self.subject, body=self.body
+        )
+
+
+class InboxMessage(models.Model):
+    """A message in the debtor's in-app / self-service inbox."""
+
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="inbox_messages", verbose_name=_("debtor")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        # The table keeps the name it had before the model moved to this app.
+        db_table = "collections_app_inboxmessage"
+        verbose_name = _("inbox message")
+        verbose_name_plural = _("inbox messages")
+        indexes = [models.Index(fields=["debtor", "-created_at"], name="inbox_debtor_newest")]
+
+    def __str__(self) -> str:
+        return self.subject or self.body[:40]
+
+
+class PrintJob(models.Model):
+    """A letter rendered to PDF, queued for the print room."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PRINTED = "printed", _("Printed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="print_jobs", verbose_name=_("debtor")
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
+    address = models.TextField(_("address"))
+    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/%d/")
+    pages = models.PositiveIntegerField(_("pages"), default=1)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+
+    class Meta:
+        # The table keeps the name it had before the model moved to this app.
+        db_table = "collections_app_printjob"
+        verbose_name = _("print job")
+        verbose_name_plural = _("print jobs")
+
+    def __str__(self) -> str:
+        return f"{self.idempotency_key} {self.status}"

@@ -1,0 +1,1 @@
+"""Staged reminders: strategies, the reminder outbox, its planner and dispatcher."""

@@ -1,0 +1,84 @@
+"""Supervisors export cases, the contact ledger and payments as streamed CSV."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.http import StreamingHttpResponse
+
+from cases.models import Case
+from compliance.models import ContactAttempt
+from debtors.models import Payment
+from tests.factories import make_case, make_debtor, make_loan
+
+pytestmark = pytest.mark.django_db
+
+
+def rows(response) -> list[list[str]]:
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+    return [line.split(",") for line in text.splitlines()]
+
+
+@pytest.fixture
+def portfolio(collector, other_collector):
+    mine = make_debtor(external_ref="D-MINE")
+    make_case(mine, collector, status=Case.Status.OPEN, max_days_past_due=40)
+    theirs = make_debtor(external_ref="D-THEIRS")
+    make_case(theirs, other_collector, status=Case.Status.ON_HOLD)
+    loan = make_loan(mine, currency="JPY", external_ref="L-JPY")
+    Payment.objects.create(
+        loan=loan,
+        amount=Decimal("1500"),
+        allocated_amount=Decimal("1500"),
+        received_at=dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC),
+        method="card",
+        external_ref="TX-1",
+    )
+    ContactAttempt.objects.create(
+        debtor=mine,
+        loan=loan,
+        channel="call",
+        direction="outbound",
+        outcome="no_answer",
+        occurred_at=dt.datetime(2026, 2, 2, 9, tzinfo=dt.UTC),
+        actor_label="alice",
+    )
+    return mine
+
+
+def test_the_case_list_is_filtered(client, supervisor, portfolio):
+    client.force_login(supervisor)
+    data = rows(client.get("/exports/cases.csv", {"status": "open"}))
+    assert data[0][:3] == ["case", "debtor reference", "debtor"]
+    assert [row[1] for row in data[1:]] == ["D-MINE"]
+    assert data[1][5] == "40"
+    assert len(rows(client.get("/exports/cases.csv"))) == 3
+
+
+def test_payments_of_a_period_in_the_currencys_places(client, supervisor, portfolio):
+    client.force_login(supervisor)
+    data = rows(client.get("/exports/payments.csv", {"since": "2026-02-01", "until": "2026-02-01"}))
+    assert data[1][2:6] == ["L-JPY", "D-MINE", "JPY", "1500"]
+    assert len(rows(client.get("/exports/payments.csv", {"since": "2026-02-02"}))) == 1
+
+
+def test_the_contact_ledger(client, supervisor, portfolio):
+    client.force_login(supervisor)
+    data = rows(client.get("/exports/contact-ledger.csv"))
+    assert data[1][2:7] == ["D-MINE", "L-JPY", "call", "outbound", "no_answer"]
+
+
+def test_a_bad_period_is_named(client, supervisor):
+    client.force_login(supervisor)
+    response = client.get("/exports/payments.csv", {"since": "yesterday"})
+    assert response.status_code == 400
+    assert b"since" in response.content
+
+
+@pytest.mark.parametrize("name", ["cases", "contact-ledger", "payments"])
+def test_collectors_may_not_export(client, collector, name):
+    client.force_login(collector)
+    assert client.get(f"/exports/{name}.csv").status_code == 403

@@ -1,0 +1,1 @@
+"""The staff's pages: the queue, the case page, supervisors' and admins' pages, dashboards, exports."""

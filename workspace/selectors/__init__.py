@@ -1,0 +1,1 @@
+"""Reads of the staff's pages, one module per page or concern."""

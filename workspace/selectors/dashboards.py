@@ -1,0 +1,363 @@
+"""The supervisors' dashboards: each chart and the table behind it (its CSV download)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from compliance.models import (
+    ContactAttempt,
+)
+from debtors.models import (
+    Loan,
+    Payment,
+    PromiseToPay,
+)
+from reminders.models import Reminder, ReminderStatus, ReminderStrategy
+
+# --- Dashboards -----------------------------------------------------------------------------
+
+
+@dataclass
+class Chart:
+    """One dashboard chart and the table behind it (the CSV download is the same table)."""
+
+    key: str
+    title: str
+    kind: str  # line or bar
+    labels: list[str]
+    datasets: list[dict]
+    header: list[str]
+    rows: list[list]
+    summary: str = ""
+    stacked: bool = False
+    percent: bool = False
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "labels": self.labels,
+            "datasets": self.datasets,
+            "stacked": self.stacked,
+            "percent": self.percent,
+        }
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: dt.date
+    end: dt.date
+    collector_id: int | None = None
+    strategy_id: int | None = None
+
+    def days(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def bounds(self) -> tuple[dt.datetime, dt.datetime]:
+        start = timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
+        end = timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
+        return start, end
+
+
+def _ratio(part, whole) -> float | None:
+    return round(float(part) / float(whole), 4) if whole else None
+
+
+def _loan_scope(scope: Scope, prefix: str = "") -> Q:
+    """Loans of the collector's cases and of the strategy's risk bands."""
+    condition = Q()
+    if scope.collector_id:
+        condition &= Q(**{f"{prefix}debtor__case__assigned_to_id": scope.collector_id})
+    if scope.strategy_id:
+        strategy = ReminderStrategy.objects.filter(pk=scope.strategy_id).first()
+        bands = list(strategy.risk_bands or []) if strategy else []
+        if strategy is not None and strategy.is_default:
+            claimed = set()
+            for other in ReminderStrategy.objects.filter(is_active=True).exclude(pk=strategy.pk):
+                claimed.update(other.risk_bands or [])
+            bands = sorted(set(bands) | (set(Loan.RiskBand.values) - claimed))
+        condition &= Q(**{f"{prefix}risk_band__in": bands})
+    return condition
+
+
+def chart_recovery(scope: Scope) -> Chart:
+    """Money collected per day, and the recovery rate: collected in the period over what was
+    outstanding at its start (today's outstanding plus what was collected since)."""
+
+    start, end = scope.bounds()
+    loans = Loan.objects.filter(_loan_scope(scope)).exclude(status__in=Loan.CLOSED_STATUSES)
+    payments = Payment.objects.filter(
+        Q(received_at__gte=start, received_at__lt=end) & _loan_scope(scope, "loan__")
+    )
+    by_day: dict[tuple[dt.date, str], Any] = {}
+    currencies: set[str] = set()
+    for row in (
+        payments.annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        .values("day", "loan__currency")
+        .annotate(total=Sum("amount"))
+    ):
+        by_day[(row["day"], row["loan__currency"])] = row["total"]
+        currencies.add(row["loan__currency"])
+    outstanding = {
+        r["currency"]: r["total"]
+        for r in loans.values("currency").annotate(
+            total=Sum("principal_balance") + Sum("interest_balance") + Sum("fees_balance")
+        )
+    }
+    since = {
+        r["loan__currency"]: r["total"]
+        for r in Payment.objects.filter(Q(received_at__gte=start) & _loan_scope(scope, "loan__"))
+        .values("loan__currency")
+        .annotate(total=Sum("amount"))
+    }
+    collected = {c: sum((v for (d, cur), v in by_day.items() if cur == c), 0) for c in currencies}
+    days = scope.days()
+    rates = []
+    for c in sorted(currencies | set(outstanding)):
+        base = (outstanding.get(c) or 0) + (since.get(c) or 0)
+        rate = _ratio(collected.get(c, 0), base)
+        rates.append(f"{c} {rate * 100:.1f}%" if rate is not None else f"{c} —")
+    return Chart(
+        key="recovery",
+        title=_("Recovery: collected per day"),
+        kind="bar",
+        labels=[d.isoformat() for d in days],
+        datasets=[
+            {"label": c, "data": [float(by_day.get((d, c), 0)) for d in days]}
+            for c in sorted(currencies)
+        ],
+        header=[_("day"), _("currency"), _("collected")],
+        rows=[[d.isoformat(), c, by_day[(d, c)]] for (d, c) in sorted(by_day)],
+        summary=_("Recovery rate: %(rates)s") % {"rates": ", ".join(rates) or "—"},
+        stacked=True,
+    )
+
+
+def chart_right_party(scope: Scope) -> Chart:
+    """Share of completed outbound calls that reached the debtor (by disposition code, or a
+    conversation when no code was given)."""
+
+    start, end = scope.bounds()
+    calls = ContactAttempt.objects.filter(
+        channel="call", direction="outbound", occurred_at__gte=start, occurred_at__lt=end
+    ).exclude(outcome="pending")
+    if scope.collector_id:
+        calls = calls.filter(actor_user_id=scope.collector_id)
+    if scope.strategy_id:
+        calls = calls.filter(debtor__loans__in=Loan.objects.filter(_loan_scope(scope))).distinct()
+    rpc = Q(disposition__code__right_party_contact=True) | Q(
+        disposition__isnull=True, outcome="conversation"
+    )
+    counts = {
+        row["day"]: (row["total"], row["rpc"])
+        for row in calls.annotate(
+            day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone())
+        )
+        .values("day")
+        .annotate(total=Count("id", distinct=True), rpc=Count("id", filter=rpc, distinct=True))
+    }
+    days = scope.days()
+    total = sum(t for t, _r in counts.values())
+    reached = sum(r for _t, r in counts.values())
+    return Chart(
+        key="right-party",
+        title=_("Right-party contact rate"),
+        kind="line",
+        labels=[d.isoformat() for d in days],
+        datasets=[
+            {
+                "label": _("right-party contacts / calls"),
+                "data": [_ratio(counts.get(d, (0, 0))[1], counts.get(d, (0, 0))[0]) for d in days],
+            }
+        ],
+        header=[_("day"), _("calls"), _("right-party contacts"), _("rate")],
+        rows=[[d.isoformat(), t, r, _ratio(r, t)] for d, (t, r) in sorted(counts.items())],
+        summary=_("%(reached)d of %(total)d calls reached the debtor")
+        % {"reached": reached, "total": total},
+        percent=True,
+    )
+
+
+def chart_promises(scope: Scope) -> Chart:
+    """Share of promises falling due in the period that were kept (of those decided)."""
+
+    promises = PromiseToPay.objects.filter(
+        Q(promised_date__gte=scope.start, promised_date__lte=scope.end)
+        & _loan_scope(scope, "loan__")
+    )
+    if scope.collector_id:
+        promises = promises.filter(created_by_id=scope.collector_id)
+    counts = {
+        row["promised_date"]: row
+        for row in promises.values("promised_date").annotate(
+            kept=Count("id", filter=Q(status="kept")),
+            broken=Count("id", filter=Q(status="broken")),
+            pending=Count("id", filter=Q(status="pending")),
+        )
+    }
+    days = scope.days()
+    kept = sum(r["kept"] for r in counts.values())
+    broken = sum(r["broken"] for r in counts.values())
+    return Chart(
+        key="promises",
+        title=_("Promises kept"),
+        kind="bar",
+        labels=[d.isoformat() for d in days],
+        datasets=[
+            {"label": _("kept"), "data": [counts.get(d, {}).get("kept", 0) for d in days]},
+            {"label": _("broken"), "data": [counts.get(d, {}).get("broken", 0) for d in days]},
+            {"label": _("pending"), "data": [counts.get(d, {}).get("pending", 0) for d in days]},
+        ],
+        header=[_("promised date"), _("kept"), _("broken"), _("pending")],
+        rows=[
+            [d.isoformat(), r["kept"], r["broken"], r["pending"]] for d, r in sorted(counts.items())
+        ],
+        summary=_("Promise kept rate: %(rate)s")
+        % {"rate": f"{kept / (kept + broken) * 100:.1f}%" if kept + broken else "—"},
+        stacked=True,
+    )
+
+
+DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "91+", "closed")
+
+
+def _bucket_sql(due: str, on: str, status: str) -> str:
+    return f"""CASE WHEN {status} IN ('paid', 'charged_off') THEN 'closed'
+        WHEN {due} IS NULL OR {due} >= {on} THEN 'current'
+        WHEN {on} - {due} <= 30 THEN '1-30'
+        WHEN {on} - {due} <= 60 THEN '31-60'
+        WHEN {on} - {due} <= 90 THEN '61-90'
+        ELSE '91+' END"""
+
+
+def chart_roll_rates(scope: Scope) -> Chart:
+    """How loans moved between days-past-due buckets from the start of the period to its end,
+    reconstructed from the loans' history (set-based, one statement)."""
+
+    start, end = scope.bounds()
+    ids_sql = ""
+    loan_ids = Loan.objects.filter(_loan_scope(scope)).values("id")
+    inner, inner_params = loan_ids.query.sql_with_params()
+    if scope.collector_id or scope.strategy_id:
+        ids_sql = f"AND h.id IN ({inner})"
+    # Dates from the validated scope (date objects), written as SQL date literals.
+    d0, d1 = f"DATE '{scope.start.isoformat()}'", f"DATE '{scope.end.isoformat()}'"
+    sql = f"""
+        WITH before AS (
+          SELECT DISTINCT ON (h.id) h.id, h.oldest_unpaid_due_date AS due, h.status
+            FROM debtors_historicalloan h WHERE h.history_date < %s {ids_sql}
+           ORDER BY h.id, h.history_date DESC, h.history_id DESC),
+        after AS (
+          SELECT DISTINCT ON (h.id) h.id, h.oldest_unpaid_due_date AS due, h.status
+            FROM debtors_historicalloan h WHERE h.history_date < %s {ids_sql}
+           ORDER BY h.id, h.history_date DESC, h.history_id DESC)
+        SELECT {_bucket_sql("b_due", d0, "b_status")} AS from_bucket,
+               {_bucket_sql("a_due", d1, "a_status")} AS to_bucket,
+               COUNT(*)
+          FROM (
+            -- A loan loaded in bulk has no history: its present state stands for both ends.
+            SELECT CASE WHEN b.id IS NULL THEN h.oldest_unpaid_due_date ELSE b.due END AS b_due,
+                   CASE WHEN b.id IS NULL THEN h.status ELSE b.status END AS b_status,
+                   CASE WHEN a.id IS NULL THEN h.oldest_unpaid_due_date ELSE a.due END AS a_due,
+                   CASE WHEN a.id IS NULL THEN h.status ELSE a.status END AS a_status
+              FROM debtors_loan h
+              LEFT JOIN before b ON b.id = h.id
+              LEFT JOIN after a ON a.id = h.id
+             WHERE h.created_at < %s {ids_sql}
+               AND (b.id IS NOT NULL OR a.id IS NULL)
+          ) states
+         GROUP BY 1, 2
+    """  # noqa: S608 - only placeholders and our own SQL are interpolated
+    args = [
+        start,
+        *(inner_params if ids_sql else ()),
+        end,
+        *(inner_params if ids_sql else ()),
+        start,
+        *(inner_params if ids_sql else ()),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        matrix = {(f, t): n for f, t, n in cursor.fetchall()}
+    totals = {f: sum(n for (ff, _t), n in matrix.items() if ff == f) for f in DPD_BUCKETS}
+    return Chart(
+        key="roll-rates",
+        title=_("Roll rates between days-past-due buckets"),
+        kind="bar",
+        labels=[str(f) for f in DPD_BUCKETS[:-1]],
+        datasets=[
+            {
+                "label": _("to %(bucket)s") % {"bucket": t},
+                "data": [_ratio(matrix.get((f, t), 0), totals.get(f)) for f in DPD_BUCKETS[:-1]],
+            }
+            for t in DPD_BUCKETS
+        ],
+        header=[_("from bucket"), _("to bucket"), _("loans"), _("share")],
+        rows=[
+            [f, t, n, _ratio(n, totals.get(f))]
+            for (f, t), n in sorted(
+                matrix.items(),
+                key=lambda i: (DPD_BUCKETS.index(i[0][0]), DPD_BUCKETS.index(i[0][1])),
+            )
+        ],
+        summary=_("Loans in each bucket at %(start)s, by bucket at %(end)s")
+        % {"start": scope.start.isoformat(), "end": scope.end.isoformat()},
+        stacked=True,
+        percent=True,
+    )
+
+
+def chart_reminders(scope: Scope) -> Chart:
+    """Reminder outcomes by stage and channel for reminders scheduled in the period."""
+
+    reminders = Reminder.objects.filter(
+        scheduled_for__gte=scope.start, scheduled_for__lte=scope.end
+    )
+    if scope.strategy_id:
+        reminders = reminders.filter(stage__strategy_id=scope.strategy_id)
+    if scope.collector_id:
+        reminders = reminders.filter(debtor__case__assigned_to_id=scope.collector_id)
+    rows = list(
+        reminders.values("stage_id", "stage__name", "stage__strategy__name", "channel", "status")
+        .annotate(n=Count("id"))
+        .order_by("stage__strategy__name", "stage__offset_days", "channel")
+    )
+    groups: dict[tuple, dict[str, int]] = {}
+    for r in rows:
+        key = (r["stage__strategy__name"], r["stage__name"], r["channel"])
+        groups.setdefault(key, {})[r["status"]] = r["n"]
+    labels = [f"{strategy} · {stage} · {channel}" for strategy, stage, channel in groups]
+    statuses = [s for s in ReminderStatus.values if any(s in g for g in groups.values())]
+    status_labels = dict(ReminderStatus.choices)
+    return Chart(
+        key="reminders",
+        title=_("Reminder outcomes by stage and channel"),
+        kind="bar",
+        labels=labels,
+        datasets=[
+            {"label": str(status_labels[s]), "data": [g.get(s, 0) for g in groups.values()]}
+            for s in statuses
+        ],
+        header=[_("strategy"), _("stage"), _("channel"), _("status"), _("reminders")],
+        rows=[
+            [r["stage__strategy__name"], r["stage__name"], r["channel"], r["status"], r["n"]]
+            for r in rows
+        ],
+        stacked=True,
+    )
+
+
+CHARTS = {
+    "recovery": chart_recovery,
+    "right-party": chart_right_party,
+    "promises": chart_promises,
+    "roll-rates": chart_roll_rates,
+    "reminders": chart_reminders,
+}

@@ -1,0 +1,1 @@
+"""The staff's pages. Views translate HTTP; the rules live in the domain's services and selectors."""
