@@ -68,7 +68,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from cases.models import Case
-from cases.services import case_priorities_refresh
+from cases.priorities import case_priorities_refresh
 
 group = Group.objects.get(name="collector")
 digest = make_password(password)

@@ -1,4 +1,4 @@
-"""Writes of the collectors' workspace.
+"""Writes of the collectors' work on a case (queue priorities: ``cases.priorities``).
 
 Every service is keyword-only, takes the acting user (``actor=``) and an optional clock
 (``now=``), and records history through ``acting_as``. Views and forms call these and hold no
@@ -8,12 +8,12 @@ rules of their own. Every outbound contact goes through ``compliance.gate.reques
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,9 +23,9 @@ from cases.models import (
     Case,
     DispositionCode,
     Note,
-    QueueWeights,
     RevealLog,
 )
+from cases.priorities import case_priorities_refresh
 from cases.roles import COLLECTOR, is_supervisor
 from compliance import gate
 from compliance.channels import ChannelBackend, OutboundMessage
@@ -471,101 +471,6 @@ def cases_reassign(*, actor, case_ids: Sequence[int], to_user) -> int:
             case.assigned_to = to_user
             case.save(update_fields=["assigned_to", "updated_at"])
     return len(cases)
-
-
-# --- Queue priority -------------------------------------------------------------------------
-
-
-@transaction.atomic
-def queue_weights_save(*, actor, **weights: int) -> QueueWeights:
-    unknown = set(weights) - set(QueueWeights.WEIGHT_FIELDS)
-    if unknown:
-        raise ValidationError(_("Unknown weights: %(w)s.") % {"w": ", ".join(sorted(unknown))})
-    current = QueueWeights.current()
-    for name, value in weights.items():
-        if not isinstance(value, int) or value < 0 or value > 100000:
-            raise ValidationError({name: _("A weight is a whole number from 0 to 100000.")})
-        setattr(current, name, value)
-    with acting_as(actor):
-        current.save()
-    transaction.on_commit(lambda: case_priorities_refresh())
-    return current
-
-
-def case_priorities_refresh(
-    *, debtor_ids: Iterable[int] | None = None, now: dt.datetime | None = None
-) -> int:
-    """Recompute the queue inputs and priority of cases (all, or those of ``debtor_ids``).
-
-    One UPDATE statement, set-based: days past due and outstanding from the open loans, broken
-    promises, last contact, a promise due today, a callback due today or overdue. Run it after
-    an action on a case, when the weights change, and once a day (dates move on).
-    """
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    end_of_today = timezone.make_aware(
-        dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min)
-    )
-    w = QueueWeights.current()
-    where, params = "", {}
-    if debtor_ids is not None:
-        ids = list(debtor_ids)
-        if not ids:
-            return 0
-        where = "WHERE c.debtor_id = ANY(%(ids)s)"
-        params["ids"] = ids
-    params.update(
-        today=today,
-        now=now,
-        eod=end_of_today,
-        w_dpd=w.days_past_due,
-        w_bal=w.balance,
-        w_ptp=w.promise_due_today,
-        w_broken=w.broken_promise,
-        w_cb=w.callback_due,
-        w_since=w.since_contact,
-    )
-    sql = f"""
-        WITH facts AS (
-          SELECT c.id,
-            COALESCE((SELECT GREATEST(0, %(today)s::date - MIN(l.oldest_unpaid_due_date))
-                        FROM debtors_loan l
-                       WHERE l.debtor_id = c.debtor_id
-                         AND l.status NOT IN ('paid', 'charged_off')), 0) AS dpd,
-            COALESCE((SELECT SUM(l.principal_balance + l.interest_balance + l.fees_balance)
-                        FROM debtors_loan l
-                       WHERE l.debtor_id = c.debtor_id
-                         AND l.status NOT IN ('paid', 'charged_off')), 0) AS outstanding,
-            (SELECT COUNT(*) FROM debtors_promisetopay p JOIN debtors_loan l ON l.id = p.loan_id
-              WHERE l.debtor_id = c.debtor_id AND p.status = 'broken') AS broken,
-            EXISTS (SELECT 1 FROM debtors_promisetopay p JOIN debtors_loan l ON l.id = p.loan_id
-                     WHERE l.debtor_id = c.debtor_id AND p.status = 'pending'
-                       AND p.promised_date = %(today)s) AS ptp_today,
-            EXISTS (SELECT 1 FROM collections_app_callback cb
-                     WHERE cb.debtor_id = c.debtor_id AND cb.status = 'open'
-                       AND cb.due_at < %(eod)s) AS cb_due,
-            COALESCE(c.last_contact_at,
-              (SELECT MAX(a.occurred_at) FROM compliance_contactattempt a
-                WHERE a.debtor_id = c.debtor_id AND a.outcome IN ('conversation'))) AS last_contact
-          FROM collections_app_case c {where}
-        )
-        UPDATE collections_app_case AS c SET
-          max_days_past_due = f.dpd,
-          total_outstanding = f.outstanding,
-          broken_promises = f.broken,
-          last_contact_at = f.last_contact,
-          priority = (%(w_dpd)s * LEAST(f.dpd, 365)
-            + %(w_bal)s * FLOOR(f.outstanding / 1000)
-            + %(w_ptp)s * (CASE WHEN f.ptp_today THEN 1 ELSE 0 END)
-            + %(w_broken)s * f.broken
-            + %(w_cb)s * (CASE WHEN f.cb_due THEN 1 ELSE 0 END)
-            + %(w_since)s * LEAST(90, COALESCE(
-                EXTRACT(DAY FROM (%(now)s - f.last_contact))::int, 90)))::int
-        FROM facts f WHERE f.id = c.id
-    """  # noqa: S608 - only placeholders are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 def collectors():

@@ -7,7 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from cases.services import case_priorities_refresh
+from cases.priorities import case_priorities_refresh
 
 
 def instant(value: str | None) -> dt.datetime | None:

@@ -4,10 +4,9 @@ permits are read-only, with list pages that stay fast on tables of millions of r
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.paginator import Paginator
-from django.db import connection
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from debtors.admin_paging import LargeTablePaginator, ReadOnlyAdminMixin
 
 from .models import (
     RULES_HELP,
@@ -21,43 +20,12 @@ from .reasons import reason_label
 from .services import POLICY_FIELDS, policy_create, policy_save
 
 
-class CappedCountPaginator(Paginator):
-    """Never runs a full COUNT(*) on a big table.
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger, attempts and permits: read-only, and never a full count of the table."""
 
-    Unfiltered: PostgreSQL's row estimate once it is large. Filtered: counts at most ``cap``
-    rows; beyond that the page links stop at ``cap``.
-    """
-
-    cap = 10_000
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        if not qs.query.where:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
-                    [qs.model._meta.db_table],
-                )
-                row = cursor.fetchone()
-            if row and row[0] > self.cap:
-                return int(row[0])
-        return qs.order_by()[: self.cap + 1].count()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    paginator = CappedCountPaginator
+    paginator = LargeTablePaginator
     show_full_result_count = False
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ContactPolicy)

@@ -29,7 +29,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import F, Value
 from django.db.models.functions import Least
 from django.utils import timezone as django_tz
@@ -38,10 +38,17 @@ from django.utils.translation import gettext as _
 from debtors.audit import actor_label, system_actor
 from debtors.models import Channel, ContactPoint, Debtor
 
-from . import engine
+from . import engine, hotpath
 from . import snapshot as snapshots
-from .models import ContactAttempt, ContactDecision, ContactPermit, ContactPolicy
-from .prepared import Statement
+from .hotpath import Statement
+from .models import (
+    ContactAttempt,
+    ContactDecision,
+    ContactPermit,
+    ContactPolicy,
+    Direction,
+    Outcome,
+)
 from .reasons import Reason
 from .rules import ChannelRules
 from .selectors import NoPolicy, policy_version
@@ -369,16 +376,9 @@ def _request_many_sql(
             _write(cursor, rows, at, commit=own_transaction)
         except BaseException:
             if own_transaction:
-                _rollback(cursor)
+                hotpath.rollback(cursor)
             raise
     return outcomes
-
-
-def _rollback(cursor) -> None:
-    try:
-        cursor.execute("ROLLBACK")
-    except DatabaseError:
-        connection.close()  # the session is gone, and its transaction with it
 
 
 def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
@@ -486,38 +486,41 @@ _ROW_FIELDS = (
     "attempts",
     "hashes",
 )
-_DECIDE: Statement | None = None
 
 
 def _decide_statement() -> Statement:
-    """Decisions, and for the allowed ones the pending attempt and the permit: one statement."""
-    global _DECIDE
-    if _DECIDE is None:
-        # Table names come from the models; every value is a query parameter.
-        sql = f"""
+    """DECIDE_MANY: the decisions, and for the allowed ones the pending attempt and the permit,
+    in one statement (the ``gate`` benchmark: see ``compliance.hotpath``)."""
+    return hotpath.statement("compliance_decide_many", _build_decide)
+
+
+def _build_decide() -> Statement:
+    # Table names come from the models; every value is a query parameter.
+    sql = f"""
 WITH input AS (
     SELECT * FROM unnest(
-        %(ids)s::bigint[], %(debtors)s::bigint[], %(channels)s::text[], %(loans)s::bigint[],
-        %(points)s::bigint[], %(allowed)s::boolean[], %(reasons)s::text[],
-        %(nexts)s::timestamptz[], %(zones)s::text[], %(policies)s::bigint[], %(slugs)s::text[],
-        %(versions)s::integer[], %(labels)s::text[], %(users)s::bigint[], %(attempts)s::bigint[],
-        %(hashes)s::text[]
+    %(ids)s::bigint[], %(debtors)s::bigint[], %(channels)s::text[], %(loans)s::bigint[],
+    %(points)s::bigint[], %(allowed)s::boolean[], %(reasons)s::text[],
+    %(nexts)s::timestamptz[], %(zones)s::text[], %(policies)s::bigint[], %(slugs)s::text[],
+    %(versions)s::integer[], %(labels)s::text[], %(users)s::bigint[], %(attempts)s::bigint[],
+    %(hashes)s::text[]
     ) AS t(id, debtor_id, channel, loan_id, point_id, allowed, reasons, next_allowed_at, zones,
-           policy_id, slug, version, label, user_id, attempt_id, token_hash)
+       policy_id, slug, version, label, user_id, attempt_id, token_hash)
 ), decision AS (
     INSERT INTO {ContactDecision._meta.db_table}
-        (id, decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id,
-         contact_point_id, allowed, reasons, next_allowed_at, timezones, policy_id, policy_slug,
-         policy_version)
+    (id, decided_at, actor_label, actor_user_id, debtor_id, channel, loan_id,
+     contact_point_id, allowed, reasons, next_allowed_at, timezones, policy_id, policy_slug,
+     policy_version)
     SELECT id, %(at)s, label, user_id, debtor_id, channel, loan_id, point_id, allowed,
-           reasons::jsonb, next_allowed_at, zones::jsonb, policy_id, slug, version
+       reasons::jsonb, next_allowed_at, zones::jsonb, policy_id, slug, version
       FROM input
 ), attempt AS (
     INSERT INTO {ContactAttempt._meta.db_table}
-        (id, debtor_id, loan_id, contact_point_id, channel, direction, outcome, occurred_at,
-         actor_label, actor_user_id, decision_id, breach, breach_reasons, created_at)
-    SELECT attempt_id, debtor_id, loan_id, point_id, channel, 'outbound', 'pending', %(at)s,
-           label, user_id, id, false, '[]'::jsonb, %(at)s
+    (id, debtor_id, loan_id, contact_point_id, channel, direction, outcome, occurred_at,
+     actor_label, actor_user_id, decision_id, breach, breach_reasons, created_at)
+    SELECT attempt_id, debtor_id, loan_id, point_id, channel, '{Direction.OUTBOUND}',
+           '{Outcome.PENDING}', %(at)s,
+       label, user_id, id, false, '[]'::jsonb, %(at)s
       FROM input WHERE allowed
 )
 INSERT INTO {ContactPermit._meta.db_table}
@@ -525,29 +528,28 @@ INSERT INTO {ContactPermit._meta.db_table}
 SELECT token_hash, id, attempt_id, debtor_id, channel, %(at)s, %(expires)s
   FROM input WHERE allowed
 """  # noqa: S608
-        types = dict.fromkeys(_ROW_FIELDS, "")
-        types.update(
-            ids="bigint[]",
-            debtors="bigint[]",
-            channels="text[]",
-            loans="bigint[]",
-            points="bigint[]",
-            allowed="boolean[]",
-            reasons="text[]",
-            nexts="timestamptz[]",
-            zones="text[]",
-            policies="bigint[]",
-            slugs="text[]",
-            versions="integer[]",
-            labels="text[]",
-            users="bigint[]",
-            attempts="bigint[]",
-            hashes="text[]",
-            at="timestamptz",
-            expires="timestamptz",
-        )
-        _DECIDE = Statement("compliance_decide_many", sql, types)
-    return _DECIDE
+    types = dict.fromkeys(_ROW_FIELDS, "")
+    types.update(
+        ids="bigint[]",
+        debtors="bigint[]",
+        channels="text[]",
+        loans="bigint[]",
+        points="bigint[]",
+        allowed="boolean[]",
+        reasons="text[]",
+        nexts="timestamptz[]",
+        zones="text[]",
+        policies="bigint[]",
+        slugs="text[]",
+        versions="integer[]",
+        labels="text[]",
+        users="bigint[]",
+        attempts="bigint[]",
+        hashes="text[]",
+        at="timestamptz",
+        expires="timestamptz",
+    )
+    return Statement("compliance_decide_many", sql, types)
 
 
 def _write(cursor, rows: list[tuple], at: dt.datetime, *, commit: bool) -> None:
@@ -555,7 +557,7 @@ def _write(cursor, rows: list[tuple], at: dt.datetime, *, commit: bool) -> None:
     transaction: a synchronous commit, so a permit is never handed out before it is durable)."""
     if not rows:
         if commit:
-            cursor.execute("ROLLBACK")  # nothing to keep: let the locks go
+            hotpath.rollback(cursor)  # nothing to keep: let the locks go
         return
     values = {
         name: list(column)
@@ -564,7 +566,7 @@ def _write(cursor, rows: list[tuple], at: dt.datetime, *, commit: bool) -> None:
     values["at"] = at
     values["expires"] = at + permit_ttl()
     sql, params = _decide_statement().call(cursor, values)
-    cursor.execute(f"{sql};\nCOMMIT" if commit else sql, params)
+    cursor.execute(hotpath.with_commit(sql) if commit else sql, params)
 
 
 def redeem_permit(token: str, *, channel: str, debtor_id: int) -> ContactAttempt:

@@ -19,7 +19,6 @@ import json
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from psycopg2.extras import execute_values
 
 from .models import ContactDecision
 
@@ -103,16 +102,16 @@ def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
 
 
 def _write_seals(updates: list[tuple[int, int, str, str]]) -> None:
-    with connection.cursor() as cursor:
-        execute_values(
-            cursor,
-            f"UPDATE {ContactDecision._meta.db_table} AS d "  # noqa: S608 - the model's table
-            "SET seal_seq = v.seq, prev_hash = v.prev, row_hash = v.hash "
-            "FROM (VALUES %s) AS v(id, seq, prev, hash) WHERE d.id = v.id",
-            updates,
-            template="(%s::bigint, %s::bigint, %s, %s)",
-            page_size=1000,
-        )
+    """Fill the chain columns of each ``(id, seal_seq, prev_hash, row_hash)``: the one update
+    the ledger's trigger lets through, once per row."""
+    ContactDecision.objects.bulk_update(
+        [
+            ContactDecision(pk=pk, seal_seq=seq, prev_hash=prev, row_hash=row_hash)
+            for pk, seq, prev, row_hash in updates
+        ],
+        ["seal_seq", "prev_hash", "row_hash"],
+        batch_size=1000,
+    )
 
 
 @dataclass(frozen=True)

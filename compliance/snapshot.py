@@ -29,9 +29,10 @@ from django.db import connection
 
 from debtors.models import ChannelConsent, ContactPoint, Debtor
 
+from . import hotpath
 from .engine import Fact, InconvenientTime
+from .hotpath import Statement
 from .models import ContactAttempt, ContactDecision, ContactPolicy, DebtorContactPreference
-from .prepared import Statement
 
 DEFAULT_LOOKBACK = dt.timedelta(days=9)
 
@@ -114,48 +115,35 @@ class Snapshot:
         return next((p for p in self.points if p.pk == pk), None)
 
 
-_STATEMENTS: dict[str, Statement] = {}
-
-
 def _lock_many_statement() -> Statement:
-    found = _STATEMENTS.get("lock_many")
-    if found is None:
-        # ORDER BY: rows are locked in id order, so two batches never wait for each other
-        # in a circle.
-        found = _STATEMENTS["lock_many"] = Statement(
+    """LOCK_DEBTORS: lock the debtors' rows, in id order, so two batches never wait for each
+    other in a circle."""
+    return hotpath.statement(
+        "compliance_lock_debtors",
+        lambda: Statement(
             "compliance_lock_debtors",
             f"SELECT id FROM {Debtor._meta.db_table} "  # noqa: S608
             "WHERE id = ANY(%(debtors)s::bigint[]) ORDER BY id FOR UPDATE",
             {"debtors": "bigint[]"},
-        )
-    return found
-
-
-_SEQUENCES: dict[str, str] = {}
-
-
-def _sequence(cursor, model) -> str:
-    """The name of the sequence behind a model's id (looked up once per process)."""
-    table = model._meta.db_table
-    if table not in _SEQUENCES:
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-        _SEQUENCES[table] = cursor.fetchone()[0]
-    return _SEQUENCES[table]
+        ),
+    )
 
 
 def _read_many_statement(cursor) -> Statement:
-    found = _STATEMENTS.get("read_many")
-    if found is not None:
-        return found
+    """READ_DEBTORS: what the gate judges about each debtor, in one statement (see the
+    module's docstring), and the ids the batch's decisions and attempts will have."""
+    return hotpath.statement("compliance_read_debtors", lambda: _build_read_many(cursor))
 
+
+def _build_read_many(cursor) -> Statement:
     debtor = Debtor._meta.db_table
     point = ContactPoint._meta.db_table
     consent = ChannelConsent._meta.db_table
     preference = DebtorContactPreference._meta.db_table
     attempt = ContactAttempt._meta.db_table
     policy = ContactPolicy._meta.db_table
-    decision_ids = _sequence(cursor, ContactDecision)
-    attempt_ids = _sequence(cursor, ContactAttempt)
+    decision_ids = hotpath.sequence(cursor, ContactDecision)
+    attempt_ids = hotpath.sequence(cursor, ContactAttempt)
     # Table and sequence names come from the models; every value is a query parameter. Each
     # debtor is one JSON document (one parse on the client; timestamps in JSON's ISO form,
     # which PostgreSQL writes without to_char). The last two columns are uncorrelated:
@@ -174,7 +162,7 @@ SELECT json_build_array(
          WHERE c.debtor_id = d.id AND c.channel = ANY(%(channels)s::text[])),
        (SELECT json_agg(json_build_array(p.channel, p.start_time, p.end_time, p.weekdays))
           FROM {preference} p
-         WHERE p.debtor_id = d.id AND p.kind = 'inconvenient'
+         WHERE p.debtor_id = d.id AND p.kind = '{DebtorContactPreference.Kind.INCONVENIENT}'
            AND (p.channel = '' OR p.channel = ANY(%(channels)s::text[]))),
        (SELECT json_agg(json_build_array(a.channel, a.direction, a.outcome, a.occurred_at,
                                          a.loan_id, a.contact_point_id))
@@ -190,12 +178,11 @@ SELECT json_build_array(
   FROM {debtor} d
  WHERE d.id = ANY(%(debtors)s::bigint[])
 """  # noqa: S608
-    found = _STATEMENTS["read_many"] = Statement(
+    return Statement(
         "compliance_read_debtors",
         sql,
         {"channels": "text[]", "since": "timestamptz", "ids": "integer", "debtors": "bigint[]"},
     )
-    return found
 
 
 @dataclass
@@ -257,9 +244,8 @@ def lock_and_load(
     # the read sees every attempt committed by the transactions the lock waited for. The
     # prepared statements keep their generic plan (an index lookup per debtor, whatever the
     # batch's size) instead of being planned again for every call, for this transaction only.
-    statements = ["BEGIN"] if begin else []
-    statements += ["SET LOCAL plan_cache_mode TO force_generic_plan", lock_sql, read_sql]
-    sql = ";\n".join(statements)
+    statements = ["SET LOCAL plan_cache_mode TO force_generic_plan", lock_sql, read_sql]
+    sql = hotpath.begin(statements) if begin else ";\n".join(statements)
     cursor.execute(sql, [*lock_params, *read_params])
     return _parse_many(cursor.fetchall(), since)
 

@@ -277,7 +277,10 @@ class Loan(models.Model):
         CHARGED_OFF = "charged_off", _("Charged off")
         LEGAL = "legal", _("Legal")
 
+    # Nothing more is collected on a closed loan.
     CLOSED_STATUSES = (Status.PAID, Status.CHARGED_OFF)
+    # Set by a person; what is paid or due never changes them.
+    FIXED_STATUSES = (Status.CHARGED_OFF, Status.LEGAL)
 
     class RiskBand(models.TextChoices):
         LOW = "low", _("Low")

@@ -12,8 +12,8 @@ from functools import cache
 
 from django.db import connection
 
-from .jsonrows import instance_from_json
 from .models import Debtor, Installment, Loan, Payment, PlanInstallment, PromiseToPay, RepaymentPlan
+from .sql import instance_from_json
 
 # The lists each loan gets: attribute, model and order (the last key breaks ties, so every
 # read gives the same order).

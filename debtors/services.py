@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -336,7 +336,7 @@ def loan_refresh_derived(*, loan: Loan, today: dt.date | None = None) -> Loan:
         .first()
     )
     loan.oldest_unpaid_due_date = oldest
-    if loan.status not in (Loan.Status.CHARGED_OFF, Loan.Status.LEGAL):
+    if loan.status not in Loan.FIXED_STATUSES:
         if loan.outstanding <= 0 and oldest is None:
             loan.status = Loan.Status.PAID
         elif plan is not None:
@@ -347,39 +347,6 @@ def loan_refresh_derived(*, loan: Loan, today: dt.date | None = None) -> Loan:
             loan.status = Loan.Status.CURRENT
     loan.save(update_fields=["oldest_unpaid_due_date", "status"])
     return loan
-
-
-def loans_refresh_oldest_unpaid(*, loan_ids: Sequence[int] | None = None) -> int:
-    """Set-based recomputation of ``Loan.oldest_unpaid_due_date`` (for bulk paths).
-
-    One UPDATE over the loans (all, or ``loan_ids``); plans are honoured the same way as
-    ``loan_refresh_derived``. Bulk paths are exempt from per-row history: this only rewrites
-    a derived column, never a fact.
-    """
-    where = ""
-    params: list = []
-    if loan_ids is not None:
-        if not loan_ids:
-            return 0
-        where = "WHERE l.id IN (" + ",".join(["%s"] * len(loan_ids)) + ")"
-        params = list(loan_ids)
-    sql = f"""
-        UPDATE debtors_loan AS l SET oldest_unpaid_due_date = CASE
-          WHEN l.principal_balance + l.interest_balance + l.fees_balance <= 0 THEN NULL
-          ELSE COALESCE(
-            (SELECT MIN(pi.due_date) FROM debtors_planinstallment pi
-               JOIN debtors_repaymentplan p ON p.id = pi.plan_id
-              WHERE p.loan_id = l.id AND p.status = 'active' AND pi.amount_paid < pi.amount_due),
-            CASE WHEN EXISTS (SELECT 1 FROM debtors_repaymentplan p
-                               WHERE p.loan_id = l.id AND p.status = 'active')
-                 THEN NULL
-                 ELSE (SELECT MIN(i.due_date) FROM debtors_installment i
-                        WHERE i.loan_id = l.id AND i.amount_paid < i.amount_due) END) END
-        {where}
-    """  # noqa: S608 - only placeholders are interpolated
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
 
 
 # --- Payments -------------------------------------------------------------------------------

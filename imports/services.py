@@ -53,6 +53,9 @@ from imports.formats import (
 )
 from imports.models import ImportIssue, ImportJob, ImportKind
 
+# The tables the statements below name, from their models.
+LOAN = Loan._meta.db_table
+
 Progress = Callable[[str, int, int], None]
 
 # Namespace of the advisory locks held by running imports (the second key is the job's id).
@@ -295,7 +298,7 @@ def _post_payments(job, cursor, table: str, actor, tick) -> upsert.Counts:
         cursor.execute(
             f"""SELECT s.line, l.id, {v("amount")}, {v("received_at")}::timestamptz,
                        {v("method")}, {v("external_ref")}, COALESCE({v("source")}, %s)
-                  FROM {table} s JOIN debtors_loan l ON l.external_ref = {v("loan_ref")}
+                  FROM {table} s JOIN {LOAN} l ON l.external_ref = {v("loan_ref")}
                  WHERE s.line > %s ORDER BY s.line LIMIT 1000""",
             [DEFAULT_PAYMENT_SOURCE, last],
         )

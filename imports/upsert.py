@@ -1,6 +1,11 @@
 # ruff: noqa: S608 - identifiers come from the models and formats in code; values are parameters
 """Set-based upserts from a checked staging table, with history for what changed.
 
+Hand-written, like the staging checks, for the ``imports`` benchmark (a million loans in under
+1 GiB): a handful of statements per file, whatever its size. The tests import the same rows
+through these statements and through the ledger's services and compare what each stored
+(``tests/imports/test_statements.py``).
+
 For each kind: one UPDATE of the rows that exist and differ (``IS DISTINCT FROM``, so a row
 imported again unchanged is not touched and gets no history row), one INSERT of the rows that
 do not exist yet, and one INSERT ... SELECT of their historical rows, attributed to the
@@ -8,7 +13,7 @@ importing user or system actor. A cell left empty keeps the stored value (and a 
 the model's default).
 
 The derived fields of loans (status, oldest unpaid due date) are recomputed for the loans an
-import touched, in one statement, as ``debtors.services.loans_refresh_oldest_unpaid`` does.
+import touched, in one statement, by the rules of ``debtors.services.loan_refresh_derived``.
 """
 
 from __future__ import annotations
@@ -21,10 +26,28 @@ from django.utils import timezone
 
 from cases.models import Case
 from debtors.audit import actor_label
-from debtors.models import ContactPoint, Debtor, Installment, Loan
-from imports.formats import Format
+from debtors.models import (
+    ContactPoint,
+    Debtor,
+    Installment,
+    Loan,
+    Payment,
+    PlanInstallment,
+    RepaymentPlan,
+)
+from debtors.sql import literal, literals
+from imports.formats import DEFAULT_PAYMENT_SOURCE, Format
 from imports.models import ImportKind
 from imports.staging import contacts_table, v
+
+# The tables the statements below name, from their models.
+CONTACT_POINT = ContactPoint._meta.db_table
+DEBTOR = Debtor._meta.db_table
+INSTALLMENT = Installment._meta.db_table
+LOAN = Loan._meta.db_table
+PAYMENT = Payment._meta.db_table
+PLAN = RepaymentPlan._meta.db_table
+PLAN_INSTALLMENT = PlanInstallment._meta.db_table
 
 
 @dataclass
@@ -73,7 +96,7 @@ def _plan(fmt: Format, table: str) -> Plan:
     if fmt.kind == ImportKind.LOANS:
         return Plan(
             Loan,
-            f"{table} s JOIN debtors_debtor d ON d.external_ref = {v('debtor_ref')}",
+            f"{table} s JOIN {DEBTOR} d ON d.external_ref = {v('debtor_ref')}",
             (("external_ref", v("external_ref")),),
             (
                 Target("debtor_id", "d.id"),
@@ -93,7 +116,7 @@ def _plan(fmt: Format, table: str) -> Plan:
     if fmt.kind == ImportKind.INSTALLMENTS:
         return Plan(
             Installment,
-            f"{table} s JOIN debtors_loan l ON l.external_ref = {v('loan_ref')}",
+            f"{table} s JOIN {LOAN} l ON l.external_ref = {v('loan_ref')}",
             (("loan_id", "l.id"), ("sequence", f"{v('sequence')}::int")),
             (
                 Target("due_date", f"{v('due_date')}::date"),
@@ -145,9 +168,9 @@ def count(cursor, fmt: Format, table: str) -> Counts:
         cursor.execute(
             f"""SELECT count(DISTINCT d.id) FROM {contacts_table_of(table)} c
                   JOIN {table} s ON s.line = c.line
-                  JOIN debtors_debtor d ON d.external_ref = {v("external_ref")}
+                  JOIN {DEBTOR} d ON d.external_ref = {v("external_ref")}
                  WHERE NOT {_differs(plan, alias="d")}
-                   AND NOT EXISTS (SELECT 1 FROM debtors_contactpoint p WHERE p.debtor_id = d.id
+                   AND NOT EXISTS (SELECT 1 FROM {CONTACT_POINT} p WHERE p.debtor_id = d.id
                                       AND p.kind = c.kind AND p.value = c.value)"""
         )
         gained = cursor.fetchone()[0]
@@ -226,7 +249,7 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
         cursor.execute("DROP TABLE IF EXISTS pg_temp.import_loans")
         cursor.execute(
             "CREATE TEMP TABLE import_loans AS SELECT DISTINCT loan_id AS id "
-            "FROM debtors_installment WHERE id IN "
+            f"FROM {INSTALLMENT} WHERE id IN "
             "(SELECT id FROM pg_temp.import_changed UNION ALL "
             "SELECT id FROM pg_temp.import_created)"
         )
@@ -242,7 +265,8 @@ def _new_row_value(fmt: Format, field: models.Field, params: dict) -> str:
         return (
             f"CASE WHEN COALESCE({v('principal_balance')}::numeric, {v('principal')}::numeric)"
             f" + COALESCE({v('interest_balance')}::numeric, 0)"
-            f" + COALESCE({v('fees_balance')}::numeric, 0) <= 0 THEN 'paid' ELSE 'current' END"
+            f" + COALESCE({v('fees_balance')}::numeric, 0) <= 0"
+            f" THEN {literal(Loan.Status.PAID)} ELSE {literal(Loan.Status.CURRENT)} END"
         )
     if isinstance(field, models.DateTimeField) and (field.auto_now or field.auto_now_add):
         return "%(now)s"
@@ -307,7 +331,7 @@ def _apply_debtor_extras(cursor, table: str, *, actor, now, reason) -> int:
               INSERT INTO {ContactPoint._meta.db_table} ({", ".join(point_columns)})
               SELECT {", ".join(point_values)} FROM {contacts_table_of(table)} c
                 JOIN {table} s ON s.line = c.line
-                JOIN debtors_debtor d ON d.external_ref = {v("external_ref")}
+                JOIN {DEBTOR} d ON d.external_ref = {v("external_ref")}
               ON CONFLICT DO NOTHING RETURNING id, debtor_id)
             INSERT INTO pg_temp.import_points SELECT id FROM added""",
         params,
@@ -315,7 +339,7 @@ def _apply_debtor_extras(cursor, table: str, *, actor, now, reason) -> int:
     history_insert(cursor, ContactPoint, "pg_temp.import_points", "+", actor, now, reason)
     # Their debtors changed too (a new way to reach them), unless created or updated here.
     cursor.execute(
-        """SELECT count(DISTINCT p.debtor_id) FROM debtors_contactpoint p
+        f"""SELECT count(DISTINCT p.debtor_id) FROM {CONTACT_POINT} p
             WHERE p.id IN (SELECT id FROM pg_temp.import_points)
               AND p.debtor_id NOT IN (SELECT id FROM pg_temp.import_created)
               AND p.debtor_id NOT IN (SELECT id FROM pg_temp.import_changed)"""
@@ -373,28 +397,28 @@ def loans_refresh_derived(cursor, ids_table: str, *, today: dt.date) -> int:
                       WHEN p.has_plan THEN p.plan_oldest ELSE i.oldest END AS oldest,
                  l.principal_balance + l.interest_balance + l.fees_balance AS outstanding,
                  l.status
-            FROM debtors_loan l
-            LEFT JOIN LATERAL (SELECT min(due_date) AS oldest FROM debtors_installment
+            FROM {LOAN} l
+            LEFT JOIN LATERAL (SELECT min(due_date) AS oldest FROM {INSTALLMENT}
                                 WHERE loan_id = l.id AND amount_paid < amount_due) i ON true
             LEFT JOIN LATERAL (
                 SELECT true AS has_plan,
                        min(pi.due_date) FILTER (WHERE pi.amount_paid < pi.amount_due)
                          AS plan_oldest
-                  FROM debtors_repaymentplan rp
-                  LEFT JOIN debtors_planinstallment pi ON pi.plan_id = rp.id
-                 WHERE rp.loan_id = l.id AND rp.status = 'active'
+                  FROM {PLAN} rp
+                  LEFT JOIN {PLAN_INSTALLMENT} pi ON pi.plan_id = rp.id
+                 WHERE rp.loan_id = l.id AND rp.status = {literal(RepaymentPlan.Status.ACTIVE)}
                  GROUP BY rp.id) p ON true
            WHERE l.id IN (SELECT id FROM {ids_table})
         ), y AS (
           SELECT id, oldest,
-                 CASE WHEN status IN ('charged_off', 'legal') THEN status
-                      WHEN outstanding <= 0 AND oldest IS NULL THEN 'paid'
-                      WHEN has_plan THEN 'in_plan'
-                      WHEN oldest < %(today)s THEN 'delinquent'
-                      ELSE 'current' END AS status
+                 CASE WHEN status IN {literals(Loan.FIXED_STATUSES)} THEN status
+                      WHEN outstanding <= 0 AND oldest IS NULL THEN {literal(Loan.Status.PAID)}
+                      WHEN has_plan THEN {literal(Loan.Status.IN_PLAN)}
+                      WHEN oldest < %(today)s THEN {literal(Loan.Status.DELINQUENT)}
+                      ELSE {literal(Loan.Status.CURRENT)} END AS status
             FROM x
         )
-        UPDATE debtors_loan l SET oldest_unpaid_due_date = y.oldest, status = y.status
+        UPDATE {LOAN} l SET oldest_unpaid_due_date = y.oldest, status = y.status
           FROM y
          WHERE l.id = y.id
            AND ROW(l.oldest_unpaid_due_date, l.status) IS DISTINCT FROM ROW(y.oldest, y.status)
@@ -407,8 +431,8 @@ def loans_refresh_derived(cursor, ids_table: str, *, today: dt.date) -> int:
 def _count_payments(cursor, table: str) -> Counts:
     cursor.execute(
         f"""SELECT count(*) FILTER (WHERE p.id IS NULL), count(*)
-              FROM {table} s LEFT JOIN debtors_payment p
-                ON p.source = COALESCE({v("source")}, 'import')
+              FROM {table} s LEFT JOIN {PAYMENT} p
+                ON p.source = COALESCE({v("source")}, {literal(DEFAULT_PAYMENT_SOURCE)})
                AND p.external_ref = {v("external_ref")}"""
     )
     created, total = cursor.fetchone()

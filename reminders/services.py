@@ -18,6 +18,7 @@ from django.utils import timezone
 from compliance.models import ContactAttempt, Outcome
 from compliance.services import contact_attempt_record, permit_attempts_complete
 from debtors.models import Loan
+from debtors.sql import literal
 from reminders.models import Reminder, ReminderStatus
 
 
@@ -182,8 +183,51 @@ def attempt_delivery_status_set(*, attempt: ContactAttempt, status: str) -> bool
 # still conditional on the row being ``sending``.
 
 
-def _table() -> str:
-    return Reminder._meta.db_table
+# --- The batch statements of the dispatcher ----------------------------------------------------
+# Hand-written for the ``reminders`` benchmark (dispatching over 1,000 reminders a second): a
+# batch of a hundred reminders settles in one UPDATE per kind of outcome, with every value an
+# array parameter, instead of a hundred. Each changes only rows still ``sending``, as the
+# single-row transitions above do. The tests compare each with the same change made through
+# the ORM, row by row (``tests/reminders/test_statements.py``).
+
+
+def release_many_sql() -> str:
+    """RELEASE_MANY: reminders ``(id, not_before, reason)`` back to ``planned``."""
+    return f"""UPDATE {Reminder._meta.db_table} AS r
+           SET status = {literal(ReminderStatus.PLANNED)}, not_before = v.not_before,
+               reason = v.reason, last_error = '', claimed_at = NULL
+          FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[]) AS v(id, not_before, reason)
+         WHERE r.id = v.id AND r.status = {literal(ReminderStatus.SENDING)}"""  # noqa: S608
+
+
+def close_many_sql() -> str:
+    """CLOSE_MANY: reminders ``(id, reason, error)`` closed unsent, at ``%s``."""
+    return f"""UPDATE {Reminder._meta.db_table} AS r
+           SET status = {literal(ReminderStatus.CLOSED)}, reason = v.reason,
+               last_error = v.error, finished_at = %s
+          FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, error)
+         WHERE r.id = v.id AND r.status = {literal(ReminderStatus.SENDING)}"""  # noqa: S608
+
+
+def link_attempts_sql() -> str:
+    """LINK_ATTEMPTS: each reminder ``(id, attempt_id)`` takes its permit's attempt (one more
+    try); returns the ids that took it."""
+    return f"""UPDATE {Reminder._meta.db_table} AS r
+           SET contact_attempt_id = v.attempt_id, tries = r.tries + 1
+          FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, attempt_id)
+         WHERE r.id = v.id AND r.status = {literal(ReminderStatus.SENDING)}
+     RETURNING r.id"""  # noqa: S608
+
+
+def mark_sent_sql() -> str:
+    """MARK_SENT: reminders ``(id, attempt_id, provider_ref)`` sent, at ``%s``; returns their
+    attempts' ids."""
+    return f"""UPDATE {Reminder._meta.db_table} AS r
+           SET status = {literal(ReminderStatus.SENT)}, provider_ref = v.ref, reason = '',
+               last_error = '', contact_attempt_id = v.attempt_id, finished_at = %s
+          FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS v(id, attempt_id, ref)
+         WHERE r.id = v.id AND r.status = {literal(ReminderStatus.SENDING)}
+     RETURNING r.contact_attempt_id"""  # noqa: S608
 
 
 def reminders_settle(
@@ -202,40 +246,17 @@ def reminders_settle(
     if not (released or closed or attempts):
         return linked
     now = timezone.now()
-    with relaxed_commit():
-        table = _table()
-        with connection.cursor() as cursor:
-            # Table names come from the model; every value is a parameter.
-            if released:
-                ids, not_before, reasons = zip(*released, strict=True)
-                cursor.execute(
-                    f"""UPDATE {table} AS r SET status = 'planned', not_before = v.not_before,
-                               reason = v.reason, last_error = '', claimed_at = NULL
-                          FROM unnest(%s::bigint[], %s::timestamptz[], %s::text[])
-                               AS v(id, not_before, reason)
-                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
-                    [list(ids), list(not_before), list(reasons)],
-                )
-            if closed:
-                ids, reasons, errors = zip(*closed, strict=True)
-                cursor.execute(
-                    f"""UPDATE {table} AS r SET status = 'closed', reason = v.reason,
-                               last_error = v.error, finished_at = %s
-                          FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, reason, error)
-                         WHERE r.id = v.id AND r.status = 'sending'""",  # noqa: S608
-                    [now, list(ids), list(reasons), list(errors)],
-                )
-            if attempts:
-                ids, attempt_ids = zip(*attempts, strict=True)
-                cursor.execute(
-                    f"""UPDATE {table} AS r SET contact_attempt_id = v.attempt_id,
-                               tries = r.tries + 1
-                          FROM unnest(%s::bigint[], %s::bigint[]) AS v(id, attempt_id)
-                         WHERE r.id = v.id AND r.status = 'sending'
-                     RETURNING r.id""",  # noqa: S608
-                    [list(ids), list(attempt_ids)],
-                )
-                linked.update(row[0] for row in cursor.fetchall())
+    with relaxed_commit(), connection.cursor() as cursor:
+        if released:
+            ids, not_before, reasons = zip(*released, strict=True)
+            cursor.execute(release_many_sql(), [list(ids), list(not_before), list(reasons)])
+        if closed:
+            ids, reasons, errors = zip(*closed, strict=True)
+            cursor.execute(close_many_sql(), [now, list(ids), list(reasons), list(errors)])
+        if attempts:
+            ids, attempt_ids = zip(*attempts, strict=True)
+            cursor.execute(link_attempts_sql(), [list(ids), list(attempt_ids)])
+            linked.update(row[0] for row in cursor.fetchall())
     return linked
 
 
@@ -249,14 +270,7 @@ def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:
         ids, attempt_ids, refs = zip(*sent, strict=True)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""UPDATE {_table()} AS r SET status = 'sent', provider_ref = v.ref,
-                           reason = '', last_error = '', contact_attempt_id = v.attempt_id,
-                           finished_at = %s
-                      FROM unnest(%s::bigint[], %s::bigint[], %s::text[])
-                           AS v(id, attempt_id, ref)
-                     WHERE r.id = v.id AND r.status = 'sending'
-                 RETURNING r.contact_attempt_id""",  # noqa: S608
-                [now, list(ids), list(attempt_ids), [ref[:200] for ref in refs]],
+                mark_sent_sql(), [now, list(ids), list(attempt_ids), [ref[:200] for ref in refs]]
             )
             done = [row[0] for row in cursor.fetchall()]
         permit_attempts_complete(attempt_ids=done, outcome=Outcome.SENT, now=now)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
-from django.db.models import Avg, Count, QuerySet
+from django.db.models import Avg, Count, Exists, OuterRef, QuerySet
 
 from cases.access import cases_for_user
 from debtors.models import Debtor, RepaymentPlan
@@ -86,14 +85,16 @@ def case_portal(debtor: Debtor) -> CasePortal:
 
 def _portal_presence(debtor_id: int) -> tuple[bool, bool, bool]:
     """Whether the debtor has links, undecided plan requests and disputes (one query)."""
-    links, requests, disputes = (
-        model._meta.db_table for model in (PortalLink, PortalPlanRequest, PortalDispute)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT EXISTS (SELECT 1 FROM {links} WHERE debtor_id = %(d)s),"  # noqa: S608 - table names from the models
-            f" EXISTS (SELECT 1 FROM {requests} WHERE debtor_id = %(d)s AND decided_at IS NULL),"
-            f" EXISTS (SELECT 1 FROM {disputes} WHERE debtor_id = %(d)s)",
-            {"d": debtor_id},
+    found = (
+        Debtor.objects.filter(pk=debtor_id)
+        .annotate(
+            has_links=Exists(PortalLink.objects.filter(debtor_id=OuterRef("pk"))),
+            has_waiting=Exists(
+                PortalPlanRequest.objects.filter(debtor_id=OuterRef("pk"), decided_at__isnull=True)
+            ),
+            has_disputes=Exists(PortalDispute.objects.filter(debtor_id=OuterRef("pk"))),
         )
-        return cursor.fetchone()
+        .values_list("has_links", "has_waiting", "has_disputes")
+        .first()
+    )
+    return found or (False, False, False)

@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from cases.models import Case, QueueWeights
-from cases.services import case_priorities_refresh, queue_weights_save
+from cases.priorities import case_priorities_refresh, queue_weights_save
 from tests.factories import make_case, make_contact_point, make_debtor, make_loan
 
 from .conftest import DAYTIME, NIGHT

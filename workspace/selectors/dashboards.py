@@ -6,8 +6,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -228,64 +239,65 @@ def chart_promises(scope: Scope) -> Chart:
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "91+", "closed")
 
 
-def _bucket_sql(due: str, on: str, status: str) -> str:
-    return f"""CASE WHEN {status} IN ('paid', 'charged_off') THEN 'closed'
-        WHEN {due} IS NULL OR {due} >= {on} THEN 'current'
-        WHEN {on} - {due} <= 30 THEN '1-30'
-        WHEN {on} - {due} <= 60 THEN '31-60'
-        WHEN {on} - {due} <= 90 THEN '61-90'
-        ELSE '91+' END"""
+def _bucket(due, status, on: dt.date) -> Case:
+    """The days-past-due bucket, on ``on``, of a loan whose oldest unpaid due date is ``due``
+    and whose status is ``status`` (both expressions)."""
+    days = dt.timedelta
+    return Case(
+        When(Q(**{f"{status}__in": Loan.CLOSED_STATUSES}), then=Value("closed")),
+        When(Q(**{f"{due}__isnull": True}) | Q(**{f"{due}__gte": on}), then=Value("current")),
+        When(Q(**{f"{due}__gte": on - days(30)}), then=Value("1-30")),
+        When(Q(**{f"{due}__gte": on - days(60)}), then=Value("31-60")),
+        When(Q(**{f"{due}__gte": on - days(90)}), then=Value("61-90")),
+        default=Value("91+"),
+        output_field=CharField(),
+    )
+
+
+def _state_at(instant: dt.datetime, field: str):
+    """``field`` of the loan as its history last recorded it before ``instant``."""
+    history = Loan.history.model.objects.filter(id=OuterRef("pk"), history_date__lt=instant)
+    return Subquery(history.order_by("-history_date", "-history_id").values(field)[:1])
+
+
+def _known(known: str, instant: dt.datetime, field: str) -> Case:
+    """``field`` as the history knew it before ``instant``, or as it is now where the history
+    knows nothing (``known`` names the annotation that says which)."""
+    return Case(When(**{known: True}, then=_state_at(instant, field)), default=F(field))
 
 
 def chart_roll_rates(scope: Scope) -> Chart:
     """How loans moved between days-past-due buckets from the start of the period to its end,
-    reconstructed from the loans' history (set-based, one statement)."""
+    reconstructed from the loans' history (one grouped query).
 
+    A loan's state at an instant is its newest history row before it; a loan loaded in bulk
+    has no history, and its present state stands for both ends. A loan with history at the
+    end but none at the start appeared during the period and is left out.
+    """
     start, end = scope.bounds()
-    ids_sql = ""
-    loan_ids = Loan.objects.filter(_loan_scope(scope)).values("id")
-    inner, inner_params = loan_ids.query.sql_with_params()
-    if scope.collector_id or scope.strategy_id:
-        ids_sql = f"AND h.id IN ({inner})"
-    # Dates from the validated scope (date objects), written as SQL date literals.
-    d0, d1 = f"DATE '{scope.start.isoformat()}'", f"DATE '{scope.end.isoformat()}'"
-    sql = f"""
-        WITH before AS (
-          SELECT DISTINCT ON (h.id) h.id, h.oldest_unpaid_due_date AS due, h.status
-            FROM debtors_historicalloan h WHERE h.history_date < %s {ids_sql}
-           ORDER BY h.id, h.history_date DESC, h.history_id DESC),
-        after AS (
-          SELECT DISTINCT ON (h.id) h.id, h.oldest_unpaid_due_date AS due, h.status
-            FROM debtors_historicalloan h WHERE h.history_date < %s {ids_sql}
-           ORDER BY h.id, h.history_date DESC, h.history_id DESC)
-        SELECT {_bucket_sql("b_due", d0, "b_status")} AS from_bucket,
-               {_bucket_sql("a_due", d1, "a_status")} AS to_bucket,
-               COUNT(*)
-          FROM (
-            -- A loan loaded in bulk has no history: its present state stands for both ends.
-            SELECT CASE WHEN b.id IS NULL THEN h.oldest_unpaid_due_date ELSE b.due END AS b_due,
-                   CASE WHEN b.id IS NULL THEN h.status ELSE b.status END AS b_status,
-                   CASE WHEN a.id IS NULL THEN h.oldest_unpaid_due_date ELSE a.due END AS a_due,
-                   CASE WHEN a.id IS NULL THEN h.status ELSE a.status END AS a_status
-              FROM debtors_loan h
-              LEFT JOIN before b ON b.id = h.id
-              LEFT JOIN after a ON a.id = h.id
-             WHERE h.created_at < %s {ids_sql}
-               AND (b.id IS NOT NULL OR a.id IS NULL)
-          ) states
-         GROUP BY 1, 2
-    """  # noqa: S608 - only placeholders and our own SQL are interpolated
-    args = [
-        start,
-        *(inner_params if ids_sql else ()),
-        end,
-        *(inner_params if ids_sql else ()),
-        start,
-        *(inner_params if ids_sql else ()),
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, args)
-        matrix = {(f, t): n for f, t, n in cursor.fetchall()}
+    history = Loan.history.model.objects.filter(id=OuterRef("pk"))
+    states = (
+        Loan.objects.filter(_loan_scope(scope), created_at__lt=start)
+        .annotate(
+            known_before=Exists(history.filter(history_date__lt=start)),
+            known_after=Exists(history.filter(history_date__lt=end)),
+        )
+        .filter(Q(known_before=True) | Q(known_after=False))
+        .annotate(
+            from_due=_known("known_before", start, "oldest_unpaid_due_date"),
+            from_status=_known("known_before", start, "status"),
+            to_due=_known("known_after", end, "oldest_unpaid_due_date"),
+            to_status=_known("known_after", end, "status"),
+        )
+        .annotate(
+            from_bucket=_bucket("from_due", "from_status", scope.start),
+            to_bucket=_bucket("to_due", "to_status", scope.end),
+        )
+        .values("from_bucket", "to_bucket")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    matrix = {(row["from_bucket"], row["to_bucket"]): row["n"] for row in states}
     totals = {f: sum(n for (ff, _t), n in matrix.items() if ff == f) for f in DPD_BUCKETS}
     return Chart(
         key="roll-rates",

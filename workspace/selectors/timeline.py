@@ -20,7 +20,7 @@ from compliance.models import (
     ContactAttempt,
     ContactDecision,
 )
-from debtors.jsonrows import instance_from_json
+from debtors.sql import instance_from_json
 from debtors.models import (
     ContactPoint,
     Debtor,
@@ -57,10 +57,10 @@ def timeline(
 ) -> list[TimelineEntry]:
     """The newest ``limit`` things that happened to the debtor, newest first. Each source is
     read newest first and cut to ``limit`` rows, so the merged list is exact; the audit page
-    has everything older. On PostgreSQL every source is read by one statement
-    (``_timeline_rows``). ``loans`` from ``case_loans`` (with their payments) save reading the
+    has everything older. Every source is read by one statement (``timeline_statement``).
+    ``loans`` from ``debtors.selectors.debtor_loans`` (with their payments) save reading the
     payments again."""
-    rows, history = _timeline_rows(debtor, limit=limit)
+    rows, history = timeline_rows(debtor, limit=limit)
     entries = [
         *(_attempt_entry(row) for row in rows["attempt"]),
         *(_decision_entry(row) for row in rows["decision"]),
@@ -201,7 +201,7 @@ def _payment_entries(debtor: Debtor, loans: list[Loan] | None, *, limit: int):
     ]
 
 
-def _timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
+def timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
     """The timeline's sources other than history and payments: each one's newest ``limit``
     rows, as the columns its entry needs."""
     username = get_user_model().USERNAME_FIELD
@@ -248,46 +248,33 @@ def _timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
     }
 
 
+# What the case timeline shows of the history: each model, and the lookup from its rows to the
+# debtor.
 TIMELINE_HISTORY = (
-    (Debtor, "h.id = %s", "id"),
-    (ContactPoint, "h.debtor_id = %s", "debtor_id"),
-    (
-        RepaymentPlan,
-        "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)",
-        "loan__debtor_id",
-    ),
-    (
-        PromiseToPay,
-        "h.loan_id IN (SELECT l.id FROM debtors_loan l WHERE l.debtor_id = %s)",
-        "loan__debtor_id",
-    ),
-    (Case, "h.debtor_id = %s", "debtor_id"),
+    (Debtor, "id"),
+    (ContactPoint, "debtor_id"),
+    (RepaymentPlan, "loan__debtor_id"),
+    (PromiseToPay, "loan__debtor_id"),
+    (Case, "debtor_id"),
 )
 
 
-def _timeline_rows(
-    debtor: Debtor, *, limit: int, one_statement: bool = True
-) -> tuple[dict[str, list[dict]], dict[Any, list]]:
-    """The rows of every timeline source (``_timeline_sources``: newest ``limit``, as dicts)
-    and of every history table in ``TIMELINE_HISTORY`` (newest ``limit + 1``, as historical
-    instances, newest first).
+def timeline_history(debtor_id: int, limit: int) -> dict[Any, QuerySet]:
+    """Each ``TIMELINE_HISTORY`` model's newest ``limit + 1`` history rows of the debtor (one
+    more than shown, to tell what the oldest one changed)."""
+    return {
+        model: historical_model(model)
+        .objects.filter(**{lookup: debtor_id})
+        .order_by("-history_date", "-history_id")[: limit + 1]
+        for model, lookup in TIMELINE_HISTORY
+    }
 
-    On PostgreSQL one statement reads them all, each part cut by its own index scan and LIMIT,
-    every row as JSON: a case page opens all day long, and eleven queries cost it more than
-    reading their rows. ``one_statement=False`` runs each source's queryset on its own, which
-    the tests compare it with.
-    """
-    if not one_statement:
-        rows = {key: list(qs) for key, qs in _timeline_sources(debtor.pk, limit).items()}
-        return rows, {
-            model: list(
-                historical_model(model)
-                .objects.filter(**{lookup: debtor.pk})
-                .order_by("-history_date", "-history_id")[: limit + 1]
-            )
-            for model, _where, lookup in TIMELINE_HISTORY
-        }
-    sql, keys, params, datetimes = _timeline_statement(limit)
+
+def timeline_rows(debtor: Debtor, *, limit: int) -> tuple[dict[str, list[dict]], dict[Any, list]]:
+    """The rows of every timeline source (``timeline_sources``: newest ``limit``, as dicts)
+    and of every history table (``timeline_history``: as historical instances, newest first),
+    read by ``timeline_statement``."""
+    sql, keys, params, datetimes = timeline_statement(limit)
     with connection.cursor() as cursor:
         cursor.execute(sql, [debtor.pk if p == _STAND_IN else p for p in params])
         found = cursor.fetchall()
@@ -309,19 +296,27 @@ def _timeline_rows(
     return rows, history
 
 
-# A debtor id no row has: the timeline statement is compiled once for it (``_timeline_statement``)
+# A debtor id no row has: the timeline statement is compiled once for it (``timeline_statement``)
 # and each call puts the real id in its place.
 _STAND_IN = -7_000_000_000_000_000_001
 
 
 @lru_cache(maxsize=8)
-def _timeline_statement(limit: int):
-    """The one statement of ``_timeline_rows`` for ``limit`` (PostgreSQL), built once per
-    process: the sources' SQL as the ORM compiles it for the stand-in debtor id. Gives the SQL,
-    the key of each part (a source's name or a model), the parameters and, per part, the names
-    of the columns that hold instants."""
+def timeline_statement(limit: int):
+    """TIMELINE: every timeline source and history table of one debtor in one statement.
+
+    Written for the ``pages`` benchmark (case page p95 under 200 ms): a case page opens all
+    day long, and eleven queries cost it more than reading their rows. Each part is the SQL the
+    ORM compiles for ``timeline_sources`` and ``timeline_history`` (for a stand-in debtor id,
+    once per process), cut by its own index scan and LIMIT, every row as JSON; only the
+    ``UNION ALL`` around them is written here. The tests run each part's queryset on its own
+    and compare (``tests/workspace/test_timeline.py``).
+
+    Gives the SQL, the key of each part (a source's name or a model), the parameters and, per
+    part, the names of the columns that hold instants.
+    """
     parts, keys, params, datetimes = [], [], [], []
-    for key, queryset in _timeline_sources(_STAND_IN, limit).items():
+    for key, queryset in timeline_sources(_STAND_IN, limit).items():
         sql, found = queryset.query.sql_with_params()
         parts.append(f"(SELECT {len(keys)}, row_to_json(x)::text FROM ({sql}) x)")  # noqa: S608
         keys.append(key)
@@ -333,14 +328,11 @@ def _timeline_statement(limit: int):
                 if isinstance(queryset.model._meta.get_field(name), models.DateTimeField)
             )
         )
-    for model, where, _lookup in TIMELINE_HISTORY:
-        table = historical_model(model)._meta.db_table
-        parts.append(
-            f"(SELECT {len(keys)}, row_to_json(h)::text FROM {table} h WHERE {where}"  # noqa: S608
-            " ORDER BY h.history_date DESC, h.history_id DESC LIMIT %s)"
-        )
+    for model, queryset in timeline_history(_STAND_IN, limit).items():
+        sql, found = queryset.query.sql_with_params()
+        parts.append(f"(SELECT {len(keys)}, row_to_json(x)::text FROM ({sql}) x)")  # noqa: S608
         keys.append(model)
-        params += [_STAND_IN, limit + 1]
+        params += found
         datetimes.append(())
     return " UNION ALL ".join(parts), tuple(keys), tuple(params), tuple(datetimes)
 

@@ -18,8 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cases import services
 from cases.models import QueueWeights
+from cases.priorities import queue_weights_save
 from cases.roles import ROLES, role_names
 from compliance import gate
 from compliance.models import RULES_HELP, ContactPolicy
@@ -116,7 +116,7 @@ def queue_weights(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = QueueWeightsForm(request.POST)
         if form.is_valid():
-            services.queue_weights_save(actor=request.user, **form.cleaned_data)
+            queue_weights_save(actor=request.user, **form.cleaned_data)
             messages.success(request, _("Weights saved; the queues are being re-ordered."))
             return redirect("queue-weights")
     else:

@@ -8,7 +8,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cases.services import case_priorities_refresh
+from cases.priorities import case_priorities_refresh
 from debtors.models import Debtor
 from demo.seeding import METHODS, seed_portfolio
 from demo.seeding.generator import PortfolioGenerator
