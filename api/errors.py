@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -38,3 +39,15 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, GateInputError):
         exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
     return exception_handler(exc, context)
+
+
+def duplicate_ref_error(model, external_ref: str) -> exceptions.ValidationError | None:
+    """A unique external reference lost to a concurrent request reads as a 400, not a 500.
+
+    None when no row has ``external_ref``: the ``IntegrityError`` was about something else.
+    """
+    if model.objects.filter(external_ref=external_ref).exists():
+        return exceptions.ValidationError(
+            {"external_ref": [_("This external reference already exists.")]}
+        )
+    return None

@@ -3,76 +3,103 @@
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from api import contact_views, views
-from api import domain_views as dv
-from api.auth_views import TokenView
+from api.resources import (
+    auth,
+    cases,
+    contact_attempts,
+    contact_eligibility,
+    contact_points,
+    contact_policies,
+    debtors,
+    imports,
+    installments,
+    loans,
+    notes,
+    payments,
+    plans,
+    promises,
+    strategies,
+    templates,
+)
 
 app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("v1/auth/token/", TokenView.as_view(), name="auth-token"),
-    path("v1/debtors/", views.DebtorListCreateView.as_view(), name="debtor-list"),
-    path("v1/debtors/<int:debtor_id>/", views.DebtorDetailView.as_view(), name="debtor-detail"),
+    path("v1/auth/token/", auth.TokenView.as_view(), name="auth-token"),
+    path("v1/debtors/", debtors.DebtorListCreateView.as_view(), name="debtor-list"),
+    path("v1/debtors/<int:debtor_id>/", debtors.DebtorDetailView.as_view(), name="debtor-detail"),
     # The contract spells it without a trailing slash; both forms answer.
     re_path(
         r"^v1/debtors/(?P<debtor_id>[0-9]+)/contact-eligibility/?$",
-        contact_views.ContactEligibilityView.as_view(),
+        contact_eligibility.ContactEligibilityView.as_view(),
         name="debtor-contact-eligibility",
     ),
     path(
         "v1/debtors/<int:debtor_id>/contact-permits/",
-        contact_views.ContactPermitView.as_view(),
+        contact_eligibility.ContactPermitView.as_view(),
         name="debtor-contact-permits",
     ),
-    path("v1/loans/", views.LoanListCreateView.as_view(), name="loan-list"),
-    path("v1/loans/<int:loan_id>/", views.LoanDetailView.as_view(), name="loan-detail"),
+    path("v1/loans/", loans.LoanListCreateView.as_view(), name="loan-list"),
+    path("v1/loans/<int:loan_id>/", loans.LoanDetailView.as_view(), name="loan-detail"),
     path(
         "v1/contact-attempts/",
-        contact_views.ContactAttemptListCreateView.as_view(),
+        contact_attempts.ContactAttemptListCreateView.as_view(),
         name="contact-attempt-list",
     ),
     path(
         "v1/contact-policies/",
-        contact_views.ContactPolicyListCreateView.as_view(),
+        contact_policies.ContactPolicyListCreateView.as_view(),
         name="contact-policy-list",
     ),
     path(
         "v1/contact-policies/<slug:slug>/",
-        contact_views.ContactPolicyDetailView.as_view(),
+        contact_policies.ContactPolicyDetailView.as_view(),
         name="contact-policy-detail",
     ),
-    path("v1/payments/", dv.PaymentListCreateView.as_view(), name="payment-list"),
-    path("v1/payments/<int:pk>/", dv.PaymentDetailView.as_view(), name="payment-detail"),
-    path("v1/contact-points/", dv.ContactPointListCreateView.as_view(), name="contact-point-list"),
+    path("v1/payments/", payments.PaymentListCreateView.as_view(), name="payment-list"),
+    path("v1/payments/<int:pk>/", payments.PaymentDetailView.as_view(), name="payment-detail"),
+    path(
+        "v1/contact-points/",
+        contact_points.ContactPointListCreateView.as_view(),
+        name="contact-point-list",
+    ),
     path(
         "v1/contact-points/<int:pk>/",
-        dv.ContactPointDetailView.as_view(),
+        contact_points.ContactPointDetailView.as_view(),
         name="contact-point-detail",
     ),
-    path("v1/installments/", dv.InstallmentListView.as_view(), name="installment-list"),
+    path("v1/installments/", installments.InstallmentListView.as_view(), name="installment-list"),
     path(
-        "v1/installments/<int:pk>/", dv.InstallmentDetailView.as_view(), name="installment-detail"
+        "v1/installments/<int:pk>/",
+        installments.InstallmentDetailView.as_view(),
+        name="installment-detail",
     ),
-    path("v1/plans/", dv.PlanListCreateView.as_view(), name="plan-list"),
-    path("v1/plans/<int:pk>/", dv.PlanDetailView.as_view(), name="plan-detail"),
-    path("v1/promises/", dv.PromiseListCreateView.as_view(), name="promise-list"),
-    path("v1/promises/<int:pk>/", dv.PromiseDetailView.as_view(), name="promise-detail"),
-    path("v1/cases/", dv.CaseListView.as_view(), name="case-list"),
-    path("v1/cases/<int:pk>/", dv.CaseDetailView.as_view(), name="case-detail"),
-    path("v1/notes/", dv.NoteListCreateView.as_view(), name="note-list"),
-    path("v1/notes/<int:pk>/", dv.NoteDetailView.as_view(), name="note-detail"),
-    path("v1/strategies/", dv.StrategyListView.as_view(), name="strategy-list"),
-    path("v1/strategies/<int:pk>/", dv.StrategyDetailView.as_view(), name="strategy-detail"),
-    path("v1/templates/", dv.TemplateListView.as_view(), name="template-list"),
-    path("v1/templates/<int:pk>/", dv.TemplateDetailView.as_view(), name="template-detail"),
-    path("v1/imports/", dv.ImportListCreateView.as_view(), name="import-list"),
-    path("v1/imports/<int:pk>/", dv.ImportDetailView.as_view(), name="import-detail"),
-    path("v1/imports/<int:pk>/issues/", dv.ImportIssueListView.as_view(), name="import-issues"),
+    path("v1/plans/", plans.PlanListCreateView.as_view(), name="plan-list"),
+    path("v1/plans/<int:pk>/", plans.PlanDetailView.as_view(), name="plan-detail"),
+    path("v1/promises/", promises.PromiseListCreateView.as_view(), name="promise-list"),
+    path("v1/promises/<int:pk>/", promises.PromiseDetailView.as_view(), name="promise-detail"),
+    path("v1/cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("v1/cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("v1/notes/", notes.NoteListCreateView.as_view(), name="note-list"),
+    path("v1/notes/<int:pk>/", notes.NoteDetailView.as_view(), name="note-detail"),
+    path("v1/strategies/", strategies.StrategyListView.as_view(), name="strategy-list"),
+    path(
+        "v1/strategies/<int:pk>/", strategies.StrategyDetailView.as_view(), name="strategy-detail"
+    ),
+    path("v1/templates/", templates.TemplateListView.as_view(), name="template-list"),
+    path("v1/templates/<int:pk>/", templates.TemplateDetailView.as_view(), name="template-detail"),
+    path("v1/imports/", imports.ImportListCreateView.as_view(), name="import-list"),
+    path("v1/imports/<int:pk>/", imports.ImportDetailView.as_view(), name="import-detail"),
+    path(
+        "v1/imports/<int:pk>/issues/",
+        imports.ImportIssueListView.as_view(),
+        name="import-issues",
+    ),
     path(
         "v1/imports/<int:pk>/rejected.csv",
-        dv.ImportRejectedRowsView.as_view(),
+        imports.ImportRejectedRowsView.as_view(),
         name="import-rejected",
     ),
 ]

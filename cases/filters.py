@@ -9,14 +9,18 @@ the same ``CaseFilter``.
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.access import get_debtor_for_user, get_loan_for_user
 from cases.models import Case
 
 
-class ScopedIdFilter(django_filters.NumberFilter):
-    """``?debtor=<id>``: filters on an object the caller may see, or answers 404."""
+class ScopedIdFilter(django_filters.Filter):
+    """``?debtor=<id>``: filters on an object the caller may see, or answers 404. The id is a
+    whole number from 1: anything else is a 400 naming the parameter."""
+
+    field_class = forms.IntegerField
 
     def __init__(self, *args, access=None, **kwargs):
         kwargs.setdefault("min_value", 1)
@@ -26,7 +30,7 @@ class ScopedIdFilter(django_filters.NumberFilter):
     def filter(self, queryset, value):
         if value in (None, ""):
             return queryset
-        target = self.access(self.parent.request.user, int(value))
+        target = self.access(self.parent.request.user, value)
         return queryset.filter(**{self.field_name: target})
 
 

@@ -37,6 +37,19 @@ from debtors.models import Channel, ContactPoint, Debtor, Installment, Loan, Rep
 from messaging import templating
 from messaging.messages import find_template, opt_out_required
 
+# --- New debtors ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def debtor_create_with_case(*, actor, **fields) -> Debtor:
+    """A new debtor (``debtors.services.debtor_create``) and its case, unassigned, in one
+    transaction: every debtor is someone's work."""
+    with acting_as(actor):
+        debtor = ledger.debtor_create(actor=actor, **fields)
+        Case.objects.create(debtor=debtor)
+    return debtor
+
+
 # --- Notes and callbacks --------------------------------------------------------------------
 
 

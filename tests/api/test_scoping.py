@@ -121,6 +121,16 @@ def test_filtering_by_another_collectors_object_is_not_found(
     assert as_collector.get(f"/api/v1/{endpoint}/", {param: 987654321}).status_code == 404
 
 
+@pytest.mark.parametrize("value", ["x1", "1.5", "0", "-3", "1e3", "%00"])
+@pytest.mark.parametrize(("endpoint", "param"), [("loans", "debtor"), ("installments", "loan")])
+def test_an_id_filter_that_is_not_a_whole_number_from_one_is_a_400_naming_it(
+    as_collector, mine, endpoint, param, value
+):
+    response = as_collector.get(f"/api/v1/{endpoint}/", {param: value})
+    assert response.status_code == 400
+    assert list(response.json()) == [param]
+
+
 @pytest.mark.parametrize(
     "path",
     [

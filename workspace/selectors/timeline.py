@@ -20,7 +20,6 @@ from compliance.models import (
     ContactAttempt,
     ContactDecision,
 )
-from debtors.sql import instance_from_json
 from debtors.models import (
     ContactPoint,
     Debtor,
@@ -29,6 +28,7 @@ from debtors.models import (
     PromiseToPay,
     RepaymentPlan,
 )
+from debtors.sql import instance_from_json
 from reminders.models import Reminder, ReminderStage
 from reminders.selectors import reason_text
 from selfservice.models import PortalEvent
