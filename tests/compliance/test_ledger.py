@@ -147,3 +147,38 @@ def test_two_sealers_at_once_make_one_chain():
     assert sum(results) + ledger.seal() == 30
     verified = ledger.verify()
     assert verified.ok and verified.checked == 30 and verified.unsealed == 0
+
+
+def test_seal_many_writes_what_bulk_update_writes(us_debtor):
+    """SEAL_MANY and ``bulk_update`` change the same rows the same way: the chain columns are
+    what was asked, every other column is untouched. Two batches of decisions, one sealed
+    each way."""
+    _decisions(us_debtor, 6)
+    rows = list(ContactDecision.objects.order_by("id"))
+    chain_columns = ("seal_seq", "prev_hash", "row_hash")
+
+    def other_columns(row):
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in ContactDecision._meta.concrete_fields
+            if f.attname not in chain_columns
+        }
+
+    before = {row.pk: other_columns(row) for row in rows}
+    wanted = {row.pk: (n, f"prev-{n}", f"hash-{n}") for n, row in enumerate(rows, start=1)}
+    by_statement, by_orm = rows[:3], rows[3:]
+    ledger._write_seals([(row.pk, *wanted[row.pk]) for row in by_statement])
+    ContactDecision.objects.bulk_update(
+        [
+            ContactDecision(pk=row.pk, **dict(zip(chain_columns, wanted[row.pk], strict=True)))
+            for row in by_orm
+        ],
+        list(chain_columns),
+    )
+    after = {row.pk: row for row in ContactDecision.objects.filter(pk__in=before)}
+    for batch in (by_statement, by_orm):
+        for row in batch:
+            fresh = after[row.pk]
+            assert tuple(getattr(fresh, c) for c in chain_columns) == wanted[row.pk]
+            assert other_columns(fresh) == before[row.pk]
+    assert len(after) == 6 and row.row_hash is None  # they started unsealed
