@@ -615,6 +615,23 @@ def _invalid(permit: ContactPermit | None, *, channel: str, debtor_id: int) -> I
     return InvalidPermit(_("The permit has expired."))
 
 
+def redeem_many_sql() -> str:
+    """REDEEM_MANY: spend the permits named by ``(token hash, channel, debtor)`` at ``%s`` that
+    are unspent and unexpired at ``%s``; returns each spent permit's key and attempt.
+
+    Hand-written for the ``reminders`` benchmark (dispatching over 1,000 reminders a second):
+    a batch's permits are spent in one UPDATE and one synchronous commit before anything is
+    delivered. The conditions are checked by the UPDATE itself, so two callers can never both
+    spend one permit. The tests compare it with a conditional ORM update per permit
+    (``tests/compliance/test_statements.py``).
+    """
+    return f"""UPDATE {ContactPermit._meta.db_table} AS p SET redeemed_at = %s
+          FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS v(token_hash, channel, debtor_id)
+         WHERE p.token_hash = v.token_hash AND p.channel = v.channel
+           AND p.debtor_id = v.debtor_id AND p.redeemed_at IS NULL AND p.expires_at > %s
+     RETURNING p.token_hash, p.channel, p.debtor_id, p.attempt_id"""  # noqa: S608
+
+
 def redeem_permits(
     wanted: Sequence[tuple[str, str, int]],
 ) -> list[ContactAttempt | InvalidPermit]:
@@ -622,45 +639,40 @@ def redeem_permits(
 
     Every permit that can be spent is spent in one transaction (one synchronous commit,
     before anything is delivered); each item gets its attempt or its ``InvalidPermit``. A
-    token named twice is spent once: the second item gets "already used".
+    permit goes to the first item that names it with its own debtor and channel; a second
+    such item gets "already used", and an item naming it for another debtor or channel gets
+    that reason, whatever the order.
     """
-    hashes = [hash_token(token or "") for token, _channel, _debtor in wanted]
+    keys = [(hash_token(token or ""), channel, debtor) for token, channel, debtor in wanted]
     now = django_tz.now()
     with transaction.atomic(), connection.cursor() as cursor:
-        # The conditions are checked by the UPDATE itself, so two callers can never
-        # both spend one permit; RETURNING says which ones this call spent.
         cursor.execute(
-            f"""UPDATE {ContactPermit._meta.db_table} AS p SET redeemed_at = %s
-                  FROM unnest(%s::text[], %s::text[], %s::bigint[])
-                       AS v(token_hash, channel, debtor_id)
-                 WHERE p.token_hash = v.token_hash AND p.channel = v.channel
-                   AND p.debtor_id = v.debtor_id AND p.redeemed_at IS NULL
-                   AND p.expires_at > %s
-             RETURNING p.token_hash, p.attempt_id""",  # noqa: S608
+            redeem_many_sql(),
             [
                 now,
-                hashes,
-                [channel for _token, channel, _debtor in wanted],
-                [debtor for _token, _channel, debtor in wanted],
+                [token_hash for token_hash, _channel, _debtor in keys],
+                [channel for _hash, channel, _debtor in keys],
+                [debtor for _hash, _channel, debtor in keys],
                 now,
             ],
         )
-        spent = dict(cursor.fetchall())
+        spent = {(h, channel, debtor): attempt for h, channel, debtor, attempt in cursor.fetchall()}
     attempts = ContactAttempt.objects.in_bulk(spent.values()) if spent else {}
-    missing = set(hashes) - set(spent)
+    others = {key[0] for key in keys if key not in spent}
     permits = (
-        {p.token_hash: p for p in ContactPermit.objects.filter(token_hash__in=missing)}
-        if missing
+        {p.token_hash: p for p in ContactPermit.objects.filter(token_hash__in=others)}
+        if others
         else {}
     )
     results: list[ContactAttempt | InvalidPermit] = []
-    given: set[str] = set()
-    for token_hash, (_token, channel, debtor_id) in zip(hashes, wanted, strict=True):
-        if token_hash in spent and token_hash not in given:
-            given.add(token_hash)
-            results.append(attempts[spent[token_hash]])
-        elif token_hash in given:
+    given: set[tuple] = set()
+    for key in keys:
+        if key in spent and key not in given:
+            given.add(key)
+            results.append(attempts[spent[key]])
+        elif key in given:
             results.append(InvalidPermit(_("The permit was already used.")))
         else:
+            token_hash, channel, debtor_id = key
             results.append(_invalid(permits.get(token_hash), channel=channel, debtor_id=debtor_id))
     return results

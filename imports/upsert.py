@@ -61,7 +61,9 @@ class Counts:
 class Target:
     column: str
     expression: str
-    optional: bool = False  # empty cell: keep the stored value; new row: the model default
+    optional: bool = False  # empty cell: keep the stored value; new row: ``default``
+    # An empty cell of a new row: this expression, else the model field's default.
+    default: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,9 +104,13 @@ def _plan(fmt: Format, table: str) -> Plan:
                 Target("debtor_id", "d.id"),
                 Target("currency", v("currency")),
                 Target("principal", num(v("principal"))),
+                # A new loan with no balance given owes its principal; an existing one keeps
+                # what it owes.
                 Target(
                     "principal_balance",
-                    f"COALESCE({num(v('principal_balance'))}, {num(v('principal'))})",
+                    num(v("principal_balance")),
+                    optional=True,
+                    default=num(v("principal")),
                 ),
                 Target("interest_balance", num(v("interest_balance")), optional=True),
                 Target("fees_balance", num(v("fees_balance")), optional=True),
@@ -215,7 +221,8 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
         columns.append(target.column)
         if target.optional:
             field = next(f for f in model._meta.concrete_fields if f.column == target.column)
-            expressions.append(f"COALESCE({target.expression}, {_default_sql(field, params)})")
+            default = target.default or _default_sql(field, params)
+            expressions.append(f"COALESCE({target.expression}, {default})")
         else:
             expressions.append(target.expression)
     given = set(columns)

@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db.models import Q
 
 from compliance.engine import InconvenientTime
-from compliance.models import ContactPolicy, DebtorContactPreference
+from compliance.gate import _actor_fields, hash_token, permit_ttl
+from compliance.models import (
+    ContactAttempt,
+    ContactDecision,
+    ContactPermit,
+    ContactPolicy,
+    DebtorContactPreference,
+    Direction,
+    Outcome,
+)
 from compliance.snapshot import (
     DEFAULT_LOOKBACK,
     Consent,
@@ -70,3 +81,58 @@ def load_with_orm(
         ],
         since=since,
     )
+
+
+def record_with_orm(wanted, decision, policy, *, at, token=None):
+    """What the gate writes for one judged request (``gate.DECIDE_MANY``), with the ORM.
+
+    ``wanted`` is the ``gate.GateRequest``, ``decision`` and ``policy`` what ``gate.judge``
+    answered for it at ``at``. Writes the decision and, when it allows the contact, a pending
+    outbound attempt made at ``at`` under that decision and a single-use permit for it, valid
+    for ``gate.permit_ttl()``. Returns ``(decision row, attempt, permit)``, the last two
+    ``None`` for a blocked request.
+    """
+    label, user_id = _actor_fields(wanted.actor)
+    row = ContactDecision.objects.create(
+        decided_at=at,
+        actor_label=label,
+        actor_user_id=user_id,
+        debtor_id=wanted.debtor_id,
+        channel=wanted.channel,
+        loan_id=wanted.loan_id,
+        contact_point_id=wanted.contact_point_id,
+        allowed=decision.allowed,
+        reasons=list(decision.reasons),
+        next_allowed_at=decision.next_allowed_at,
+        timezones=list(decision.timezones),
+        policy=policy,
+        policy_slug=policy.slug,
+        policy_version=policy.version,
+    )
+    if not decision.allowed:
+        return row, None, None
+    attempt = ContactAttempt.objects.create(
+        debtor_id=wanted.debtor_id,
+        loan_id=wanted.loan_id,
+        contact_point_id=wanted.contact_point_id,
+        channel=wanted.channel,
+        direction=Direction.OUTBOUND,
+        outcome=Outcome.PENDING,
+        occurred_at=at,
+        actor_label=label,
+        actor_user_id=user_id,
+        decision=row,
+        breach=False,
+        breach_reasons=[],
+        created_at=at,
+    )
+    permit = ContactPermit.objects.create(
+        token_hash=hash_token(token or secrets.token_urlsafe(32)),
+        decision=row,
+        attempt=attempt,
+        debtor_id=wanted.debtor_id,
+        channel=wanted.channel,
+        issued_at=at,
+        expires_at=at + permit_ttl(),
+    )
+    return row, attempt, permit

@@ -17,7 +17,7 @@ from compliance.services import contact_attempt_record, contact_preference_add
 from debtors.models import ChannelConsent
 from tests.factories import make_contact_point, make_debtor, make_loan
 
-from .conftest import NY, local
+from .conftest import NY, current_policy, local, set_rules
 
 
 def _called(loan, phone, outcome: str, when: dt.datetime) -> None:
@@ -148,3 +148,31 @@ def test_check_loans_counts_each_loans_own_attempts(us_debtor, us_loan):
     for loan, answer in ((us_loan, full), (other, free)):
         assert answer == gate.check(debtor=us_debtor, channel="call", loan=loan, at=at)
     assert isinstance(answers[987654321, None], gate.GateInputError)
+
+
+def test_current_policies_is_the_orms_answer(db):
+    """CURRENT_POLICIES gives what the ORM gives for the current, active policies, in id
+    order: an edited policy's old version and an inactive policy are left out."""
+    retired = current_policy("default")
+    edited = set_rules("default", {"call": {}})
+    inactive = ContactPolicy.objects.filter(is_current=True, is_default=False).order_by("id")[0]
+    ContactPolicy.objects.filter(pk=inactive.pk).update(is_active=False)
+
+    by_orm = list(
+        ContactPolicy.objects.filter(is_current=True, is_active=True)
+        .order_by("id")
+        .values_list("id", "version", "slug", "country", "region", "is_default")
+    )
+    by_sql = [
+        (p.pk, p.version, p.slug, p.country, p.region, p.is_default)
+        for p in batch.current_policies()
+    ]
+    assert by_sql == by_orm
+    # Both conditions matter: the answer is not every row, and each left-out row is one of them.
+    ids = {row[0] for row in by_sql}
+    assert edited.pk in ids and len(ids) >= 2
+    assert retired.pk not in ids and inactive.pk not in ids
+    assert set(ContactPolicy.objects.values_list("id", flat=True)) - ids == {
+        retired.pk,
+        inactive.pk,
+    }
