@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from api.resources import (
+    assignment_rules,
     auth,
     cases,
     contact_attempts,
@@ -81,7 +82,25 @@ urlpatterns = [
     path("v1/promises/", promises.PromiseListCreateView.as_view(), name="promise-list"),
     path("v1/promises/<int:pk>/", promises.PromiseDetailView.as_view(), name="promise-detail"),
     path("v1/cases/", cases.CaseListView.as_view(), name="case-list"),
+    path("v1/cases/next/", cases.NextCaseView.as_view(), name="case-next"),
     path("v1/cases/<int:pk>/", cases.CaseDetailView.as_view(), name="case-detail"),
+    path("v1/cases/<int:pk>/close/", cases.CaseCloseView.as_view(), name="case-close"),
+    path("v1/cases/<int:pk>/history/", cases.CaseHistoryView.as_view(), name="case-history"),
+    path(
+        "v1/assignment-rules/",
+        assignment_rules.AssignmentRuleListView.as_view(),
+        name="assignment-rule-list",
+    ),
+    path(
+        "v1/assignment-rules/apply/",
+        assignment_rules.AssignmentApplyView.as_view(),
+        name="assignment-rule-apply",
+    ),
+    path(
+        "v1/assignment-rules/<int:pk>/",
+        assignment_rules.AssignmentRuleDetailView.as_view(),
+        name="assignment-rule-detail",
+    ),
     path("v1/notes/", notes.NoteListCreateView.as_view(), name="note-list"),
     path("v1/notes/<int:pk>/", notes.NoteDetailView.as_view(), name="note-detail"),
     path("v1/strategies/", strategies.StrategyListView.as_view(), name="strategy-list"),

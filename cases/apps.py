@@ -17,3 +17,4 @@ class CasesConfig(AppConfig):
         # After each app's migrate, so that the last one gives the role groups the permissions
         # of every app (an app's permissions are created by its own post_migrate).
         post_migrate.connect(_sync_roles, dispatch_uid="cases.sync_roles")
+        from cases import receivers  # noqa: F401 - connects the receivers

@@ -13,14 +13,16 @@ Writes go through ``cases.services``; nothing here is changed by a view directly
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from compliance.models import ContactAttempt, Outcome
 from debtors.audit import audited_history
-from debtors.models import ContactPoint, Debtor
+from debtors.models import ContactPoint, Debtor, Loan
 
 
 class Case(models.Model):
@@ -31,6 +33,24 @@ class Case(models.Model):
         IN_PLAN = "in_plan", _("In plan")
         ON_HOLD = "on_hold", _("On hold")
         CLOSED = "closed", _("Closed")
+
+    class ClosedReason(models.TextChoices):
+        PAID = "paid", _("Paid")
+        SETTLED = "settled", _("Settled")
+        CHARGED_OFF = "charged_off", _("Charged off")
+        DECEASED = "deceased", _("Deceased")
+        BANKRUPT = "bankrupt", _("Bankrupt")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # Set only by ``cases.lifecycle`` from the ledger's facts, never by a person.
+    AUTOMATIC_REASONS = (ClosedReason.PAID, ClosedReason.SETTLED)
+    # A supervisor's decision, with a reason in words.
+    MANUAL_REASONS = (
+        ClosedReason.CHARGED_OFF,
+        ClosedReason.DECEASED,
+        ClosedReason.BANKRUPT,
+        ClosedReason.WITHDRAWN,
+    )
 
     debtor = models.OneToOneField(
         Debtor, on_delete=models.PROTECT, related_name="case", verbose_name=_("debtor")
@@ -46,6 +66,10 @@ class Case(models.Model):
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
     )
+    closed_reason = models.CharField(
+        _("closed because"), max_length=16, choices=ClosedReason.choices, blank=True, default=""
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     next_action_on = models.DateField(_("next action on"), null=True, blank=True)
     # Priority inputs; the work queue combines them with weights the admins tune.
     max_days_past_due = models.PositiveIntegerField(_("days past due"), default=0)
@@ -82,6 +106,14 @@ class Case(models.Model):
                 name="case_queue_order_all",
             ),
         ]
+        constraints = [
+            # A closed case says why; an open one has no reason to be closed.
+            models.CheckConstraint(
+                condition=(Q(status="closed") & ~Q(closed_reason=""))
+                | (~Q(status="closed") & Q(closed_reason="")),
+                name="case_closed_has_reason",
+            )
+        ]
 
     def __str__(self) -> str:
         return str(self.debtor)
@@ -95,6 +127,7 @@ class QueueWeights(models.Model):
              + promise_due_today x (a pending promise falls due today)
              + broken_promise x (number of broken promises)
              + callback_due x (a callback is due today or overdue)
+             + call_task_due x (a reminder's call task is due today or overdue)
              + since_contact x (days since the last contact, at most 90; never contacted: 90)
     """
 
@@ -103,6 +136,7 @@ class QueueWeights(models.Model):
     promise_due_today = models.PositiveIntegerField(_("promise due today"), default=300)
     broken_promise = models.PositiveIntegerField(_("per broken promise"), default=40)
     callback_due = models.PositiveIntegerField(_("callback due"), default=500)
+    call_task_due = models.PositiveIntegerField(_("call task due"), default=400)
     since_contact = models.PositiveIntegerField(_("per day since last contact"), default=3)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -114,6 +148,7 @@ class QueueWeights(models.Model):
         "promise_due_today",
         "broken_promise",
         "callback_due",
+        "call_task_due",
         "since_contact",
     )
 
@@ -213,7 +248,9 @@ class CallDisposition(models.Model):
         verbose_name = _("call disposition")
         verbose_name_plural = _("call dispositions")
         indexes = [
-            models.Index(fields=["debtor", "-recorded_at"], name="disposition_debtor_newest")
+            models.Index(fields=["debtor", "-recorded_at"], name="disposition_debtor_newest"),
+            # Next case: what a collector worked in the last hour.
+            models.Index(fields=["recorded_by", "recorded_at"], name="disposition_recorder_at"),
         ]
 
     def __str__(self) -> str:
@@ -326,3 +363,81 @@ class RevealLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.field} {self.debtor_id}"
+
+
+class Team(models.Model):
+    """Collectors led by one or more supervisors; narrows the team views and dashboards."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    leaders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="led_teams", blank=True, verbose_name=_("leaders")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="teams", blank=True, verbose_name=_("collectors")
+    )
+
+    history = audited_history(m2m_fields=[leaders, members])
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentRule(models.Model):
+    """Who gets a new case: the first active rule (lowest ``order``) whose conditions the case
+    meets deals it to one of its collectors. A condition left empty matches anything."""
+
+    class Method(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Least loaded (fewest cases not closed)")
+
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+    countries = ArrayField(
+        models.CharField(max_length=2), blank=True, default=list, verbose_name=_("countries")
+    )
+    languages = ArrayField(
+        models.CharField(max_length=16), blank=True, default=list, verbose_name=_("languages")
+    )
+    products = ArrayField(
+        models.CharField(max_length=64), blank=True, default=list, verbose_name=_("products")
+    )
+    risk_bands = ArrayField(
+        models.CharField(max_length=8, choices=Loan.RiskBand.choices),
+        blank=True,
+        default=list,
+        verbose_name=_("risk bands"),
+    )
+    min_days_past_due = models.PositiveIntegerField(_("from days past due"), null=True, blank=True)
+    max_days_past_due = models.PositiveIntegerField(_("to days past due"), null=True, blank=True)
+    min_outstanding = models.DecimalField(
+        _("from outstanding"), max_digits=19, decimal_places=4, null=True, blank=True
+    )
+    max_outstanding = models.DecimalField(
+        _("to outstanding"), max_digits=19, decimal_places=4, null=True, blank=True
+    )
+    collectors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="assignment_rules", verbose_name=_("collectors")
+    )
+    method = models.CharField(
+        _("method"), max_length=16, choices=Method.choices, default=Method.ROUND_ROBIN
+    )
+    # Round robin's place: how many cases the rule has dealt (the next goes to the pool's
+    # collector at this position, modulo the pool's size).
+    dealt = models.PositiveBigIntegerField(_("cases dealt"), default=0, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    history = audited_history(m2m_fields=[collectors], excluded_fields=["dealt"])
+
+    class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.name

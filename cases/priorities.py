@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Cast, Coalesce, ExtractDay, Floor, Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -62,7 +62,8 @@ def case_priorities_refresh(
     *, debtor_ids: Iterable[int] | None = None, now: dt.datetime | None = None
 ) -> int:
     """Recompute the queue facts and the priority of every case, or of ``debtor_ids``' cases;
-    returns how many cases it recomputed."""
+    returns how many cases changed (at most). Only rows that change are written, so a refresh
+    right after the events that feed it finds nothing to do."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     end_of_today = timezone.make_aware(
@@ -92,22 +93,20 @@ def case_priorities_refresh(
         .annotate(at=Max("occurred_at"))
         .values("at")
     )
-    cases.update(
-        max_days_past_due=Coalesce(
+    facts = {
+        "max_days_past_due": Coalesce(
             Greatest(
                 _days(Value(today) - Subquery(oldest_due, output_field=models.DateField())), 0
             ),
             0,
         ),
-        total_outstanding=Coalesce(
+        "total_outstanding": Coalesce(
             Subquery(outstanding, output_field=models.DecimalField()), Value(Decimal("0"))
         ),
-        broken_promises=Coalesce(Subquery(broken, output_field=models.IntegerField()), 0),
-        last_contact_at=Coalesce(
-            F("last_contact_at"), Subquery(last_conversation, output_field=models.DateTimeField())
-        ),
-    )
-
+        "broken_promises": Coalesce(Subquery(broken, output_field=models.IntegerField()), 0),
+        "last_contact_at": Subquery(last_conversation, output_field=models.DateTimeField()),
+    }
+    changed = _where_different(cases, facts).update(**facts)
     weights = QueueWeights.current()
     promise_today = PromiseToPay.objects.filter(
         loan__debtor_id=OuterRef("debtor_id"),
@@ -127,6 +126,49 @@ def case_priorities_refresh(
         + weights.promise_due_today * Cast(Exists(promise_today), models.IntegerField())
         + weights.broken_promise * F("broken_promises")
         + weights.callback_due * Cast(Exists(callback_due), models.IntegerField())
+        + weights.call_task_due * _one_if(Q(next_action_on__lte=today))
         + weights.since_contact * since_contact
     )
-    return cases.update(priority=Cast(priority, models.IntegerField()))
+    priority = {"priority": Cast(priority, models.IntegerField())}
+    changed_priority = _where_different(cases, priority).update(**priority)
+    return max(changed, changed_priority)
+
+
+def _one_if(condition: Q):
+    """1 where ``condition`` holds, else 0 (never NULL, which would blank the priority)."""
+    return models.Case(
+        models.When(condition, then=1), default=0, output_field=models.IntegerField()
+    )
+
+
+class IsDistinctFrom(models.Lookup):
+    """``field__distinct_from=value``: SQL's ``IS DISTINCT FROM`` (NULLs compare as values;
+    a negated ``=`` on a nullable column would count NULL against NULL as a change)."""
+
+    lookup_name = "distinct_from"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IS DISTINCT FROM {rhs}", [*lhs_params, *rhs_params]
+
+
+for _name in (
+    "max_days_past_due",
+    "total_outstanding",
+    "broken_promises",
+    "last_contact_at",
+    "priority",
+):
+    Case._meta.get_field(_name).register_lookup(IsDistinctFrom)
+
+
+def _where_different(cases, values: dict):
+    """``cases`` whose fields differ from ``values`` (expressions): the refresh writes only
+    what changed, so a second run writes nothing."""
+    different = Q()
+    for name, expression in values.items():
+        new = f"new_{name}"
+        cases = cases.alias(**{new: expression})
+        different |= Q(**{f"{name}__distinct_from": F(new)})
+    return cases.filter(different)

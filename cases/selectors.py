@@ -11,13 +11,15 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from cases.access import cases_for_user
-from cases.models import Callback, Case
+from cases.models import Callback, CallDisposition, Case
 from compliance import batch
 from compliance.gate import Decision
+from compliance.models import ContactAttempt, Outcome
 from debtors.models import (
     ContactPoint,
     Debtor,
@@ -38,6 +40,7 @@ class QueueFilters:
     min_dpd: int | None = None
     promise_today: bool = False
     callback_due: bool = False
+    call_task_due: bool = False
     collector_id: int | None = None  # supervisors only
 
 
@@ -81,6 +84,8 @@ def queue_cases(user, filters: QueueFilters, *, now: dt.datetime | None = None) 
         cases = cases.filter(
             debtor__callbacks__status=Callback.Status.OPEN, debtor__callbacks__due_at__lt=end
         ).distinct()
+    if filters.call_task_due:
+        cases = cases.filter(next_action_on__lte=today)
     q = filters.q.strip()
     if q:
         cases = cases.filter(_search(q))
@@ -133,8 +138,85 @@ def queue_page(
     )
 
 
-def next_case(user, *, now=None) -> Case | None:
-    return queue_cases(user, QueueFilters(), now=now).only("id").first()
+# --- Next case ------------------------------------------------------------------------------
+
+# Candidates asked of the gate at a time: few at first (the first is usually callable), more
+# while they keep being refused; at most ``NEXT_CASE_SCAN`` per tier and request.
+NEXT_CASE_BATCHES = (10, 40, 200, 1000)
+NEXT_CASE_SCAN = 5000
+
+
+def recently_worked(user, *, now: dt.datetime):
+    """The debtors ``user`` recorded an outcome on within ``NEXT_CASE_RETRY_MINUTES`` (on the
+    case page or through the API), counted from the outcome's time."""
+    since = now - dt.timedelta(minutes=settings.NEXT_CASE_RETRY_MINUTES)
+    attempts = (
+        ContactAttempt.objects.filter(actor_user_id=user.pk, occurred_at__gte=since)
+        .exclude(outcome=Outcome.PENDING)
+        .values("debtor_id")
+    )
+    dispositions = CallDisposition.objects.filter(recorded_by=user, recorded_at__gte=since).values(
+        "debtor_id"
+    )
+    return attempts.union(dispositions)
+
+
+def next_case_tiers(user, *, now: dt.datetime) -> list[QuerySet[Case]]:
+    """The caller's workable cases, tier by tier, each in its order: callbacks of theirs that
+    are due (soonest first); call tasks due today; promises broken since the last contact;
+    then every other case by priority. Closed and on-hold cases are never in them; a case
+    worked in the last ``NEXT_CASE_RETRY_MINUTES`` is only in the first tier."""
+    today = timezone.localdate(now)
+    workable = cases_for_user(user).filter(status__in=[Case.Status.OPEN, Case.Status.IN_PLAN])
+    due_callbacks = Callback.objects.filter(
+        assigned_to=user, status=Callback.Status.OPEN, due_at__lte=now
+    )
+    callbacks = (
+        workable.filter(debtor__in=due_callbacks.values("debtor_id"))
+        .annotate(
+            due=Subquery(
+                due_callbacks.filter(debtor_id=OuterRef("debtor_id"))
+                .order_by("due_at")
+                .values("due_at")[:1]
+            )
+        )
+        .order_by("due", "-priority", "-id")
+    )
+    rested = workable.exclude(debtor__in=recently_worked(user, now=now))
+    call_tasks = rested.filter(next_action_on__lte=today).order_by(
+        "next_action_on", "-priority", "-id"
+    )
+    broken = PromiseToPay.objects.filter(
+        loan__debtor_id=OuterRef("debtor_id"), status=PromiseToPay.Status.BROKEN
+    )
+    broken_since_contact = rested.filter(
+        Exists(broken.filter(resolved_at__gt=OuterRef("last_contact_at")))
+        | (Q(last_contact_at__isnull=True) & Exists(broken))
+    ).order_by("-priority", "-id")
+    return [callbacks, call_tasks, broken_since_contact, rested.order_by("-priority", "-id")]
+
+
+def next_case(user, *, now: dt.datetime | None = None) -> Case | None:
+    """The case the collector should work next, or None when nothing can be worked now: the
+    first case of the first tier (``next_case_tiers``) whose debtor the gate would let them
+    call at this moment (its dry run). Reads only: asking again offers the same case."""
+    now = now or timezone.now()
+    for tier in next_case_tiers(user, now=now):
+        seen, sizes = 0, iter(NEXT_CASE_BATCHES)
+        size = next(sizes)
+        while seen < NEXT_CASE_SCAN:
+            batch_ids = list(tier.values_list("id", "debtor_id")[seen : seen + size])
+            if not batch_ids:
+                break
+            seen, size = seen + len(batch_ids), next(sizes, size)
+            answers = batch.check_many(
+                debtor_ids=[debtor_id for _pk, debtor_id in batch_ids], channel="call", at=now
+            )
+            for pk, debtor_id in batch_ids:
+                decision = answers.get(debtor_id)
+                if decision is not None and decision.allowed:
+                    return Case.objects.get(pk=pk)
+    return None
 
 
 # --- Contactability: the gate's dry run for many debtors at once -----------------------------

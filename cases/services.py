@@ -27,6 +27,7 @@ from cases.models import (
 )
 from cases.priorities import case_priorities_refresh
 from cases.roles import COLLECTOR, is_supervisor
+from cases.workflow import cases_follow_ledger
 from compliance import gate
 from compliance.channels import ChannelBackend, OutboundMessage
 from compliance.models import ContactAttempt, Direction, Outcome
@@ -47,6 +48,7 @@ def debtor_create_with_case(*, actor, **fields) -> Debtor:
     with acting_as(actor):
         debtor = ledger.debtor_create(actor=actor, **fields)
         Case.objects.create(debtor=debtor)
+    cases_follow_ledger(debtor_ids=[debtor.pk], actor=actor)
     return debtor
 
 
@@ -232,10 +234,25 @@ def call_outcome_log(
             status=ContactPoint.Status.WRONG_PARTY,
             now=now,
         )
-    if code.outcome not in (Outcome.NO_ANSWER, Outcome.BUSY, Outcome.FAILED):
-        Case.objects.filter(debtor=debtor).update(last_contact_at=recorded.occurred_at)
+    # The call is made: a call task due today or before is done.
+    for case in Case.objects.select_for_update().filter(
+        debtor=debtor, next_action_on__lte=timezone.localdate(now)
+    ):
+        case.next_action_on = None
+        with acting_as(actor):
+            case.save(update_fields=["next_action_on", "updated_at"])
     case_priorities_refresh(debtor_ids=[debtor.pk], now=now)
     return disposition
+
+
+@transaction.atomic
+def contact_outcome_record(*, actor, debtor: Debtor, **fields) -> ContactAttempt:
+    """An attempt and its outcome reported from outside the case page (the API): recorded by
+    ``compliance.services.contact_attempt_record``, then the case's priority follows (its last
+    contact may have moved)."""
+    attempt = contact_attempt_record(actor=actor, debtor=debtor, **fields)
+    case_priorities_refresh(debtor_ids=[debtor.pk])
+    return attempt
 
 
 # --- Messages -------------------------------------------------------------------------------
@@ -369,7 +386,6 @@ def debtor_hold_record(
         source="collector",
         now=now,
     )
-    Case.objects.filter(debtor=debtor).update(status=Case.Status.ON_HOLD)
     return debtor
 
 
@@ -391,11 +407,10 @@ def contact_point_mark(
 
 
 def promise_record(*, actor, loan: Loan, amount: Decimal, promised_date: dt.date, now=None):
-    promise = ledger.promise_create(
+    """A promise to pay (the case's priority follows through ``debtors.signals``)."""
+    return ledger.promise_create(
         actor=actor, loan=loan, amount=amount, promised_date=promised_date, now=now
     )
-    case_priorities_refresh(debtor_ids=[loan.debtor_id], now=now)
-    return promise
 
 
 @transaction.atomic
@@ -446,10 +461,8 @@ def plan_propose(
 
 @transaction.atomic
 def plan_start(*, actor, plan: RepaymentPlan, now=None) -> RepaymentPlan:
-    """Activate a proposed plan and put every case of its debtor in plan."""
-    plan = ledger.plan_activate(actor=actor, plan=plan, now=now)
-    Case.objects.filter(debtor_id=plan.loan.debtor_id).update(status=Case.Status.IN_PLAN)
-    return plan
+    """Activate a proposed plan (the case goes in plan through ``cases.lifecycle``)."""
+    return ledger.plan_activate(actor=actor, plan=plan, now=now)
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Celery tasks of the cases: the nightly refresh of the queue's order."""
+"""Celery tasks of the cases: the nightly refresh of statuses and of the queue's order."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
+from cases.lifecycle import cases_reconcile
 from cases.priorities import case_priorities_refresh
 
 
@@ -22,6 +23,10 @@ def instant(value: str | None) -> dt.datetime | None:
 
 @shared_task(acks_late=True, time_limit=1800, soft_time_limit=1700, ignore_result=True)
 def refresh_case_priorities(now: str | None = None) -> int:
-    """Recompute every case's queue inputs and priority (beat, daily just after midnight):
-    days past due and what is due today move with the date. Running it twice changes nothing."""
-    return case_priorities_refresh(now=instant(now))
+    """Bring every case's status in line with its facts (a hold that expired yesterday puts
+    its case back to open), then recompute every case's queue inputs and priority (beat, daily
+    just after midnight): days past due and what is due today move with the date. Running it
+    twice changes nothing."""
+    at = instant(now)
+    cases_reconcile(actor="nightly refresh", now=at)
+    return case_priorities_refresh(now=at)

@@ -262,6 +262,8 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "debtors.models.RepaymentPlan.Status",
         "PromiseStatusEnum": "debtors.models.PromiseToPay.Status",
         "CaseStatusEnum": "cases.models.Case.Status",
+        "PaymentMethodEnum": "debtors.models.Payment.Method",
+        "AssignmentMethodEnum": "cases.models.AssignmentRule.Method",
         "LanguageEnum": "debtors.models.Language",
         "ChannelEnum": "debtors.models.Channel",
         "StageChannelEnum": "reminders.models.StageChannel",
@@ -277,6 +279,9 @@ PAYMENT_BALANCE_WATERFALL = env.list(
 PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=0)
 # Days a repayment-plan installment may be late before the plan is broken.
 PLAN_GRACE_DAYS = env.int("PLAN_GRACE_DAYS", default=3)
+# Minutes after a collector recorded an outcome on a case before Next case offers it to them
+# again (a callback they scheduled that falls due sooner still comes first).
+NEXT_CASE_RETRY_MINUTES = env.int("NEXT_CASE_RETRY_MINUTES", default=60)
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

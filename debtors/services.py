@@ -35,6 +35,7 @@ from .models import (
     RepaymentPlan,
 )
 from .money import ZERO, quantize_down, validate_amount, validate_currency
+from .signals import announce
 from .validators import normalize_email, normalize_phone
 
 # --- Debtors and contact points -------------------------------------------------------------
@@ -183,6 +184,8 @@ def debtor_set_holds(
                 source=source or "api",
                 now=now,
             )
+    if update_fields:
+        announce(debtor_ids=[debtor.pk], actor=actor, now=now)
     return debtor
 
 
@@ -308,6 +311,7 @@ def loan_create(
                 loan=loan, sequence=sequence, due_date=due_date, amount_due=amount
             )
         loan_refresh_derived(loan=loan)
+    announce(debtor_ids=[debtor.pk], new_loan_ids=[loan.pk], actor=actor)
     return loan
 
 
@@ -347,6 +351,23 @@ def loan_refresh_derived(*, loan: Loan, today: dt.date | None = None) -> Loan:
             loan.status = Loan.Status.CURRENT
     loan.save(update_fields=["oldest_unpaid_due_date", "status"])
     return loan
+
+
+@transaction.atomic
+def loans_charge_off(*, actor: Actor, debtor: Debtor, now: dt.datetime | None = None) -> int:
+    """Set every loan of ``debtor`` that is not closed to charged off (a fixed status: what is
+    paid later never changes it). One history row per loan; returns how many changed."""
+    loans = list(
+        Loan.objects.select_for_update()
+        .filter(debtor=debtor)
+        .exclude(status__in=Loan.CLOSED_STATUSES)
+        .order_by("id")
+    )
+    with acting_as(actor):
+        for loan in loans:
+            loan.status = Loan.Status.CHARGED_OFF
+            loan.save(update_fields=["status"])
+    return len(loans)
 
 
 # --- Payments -------------------------------------------------------------------------------
@@ -463,6 +484,7 @@ def payment_post(
         if plan is not None:
             plans_review(now=now, loan_ids=[loan.pk])
         promises_resolve(now=now, loan_ids=[loan.pk])
+    announce(debtor_ids=[loan.debtor_id], actor=actor, now=now)
     return PostedPayment(payment, created=True)
 
 
@@ -486,13 +508,15 @@ def promise_create(
         raise ValidationError({"loan": _("Loan %(ref)s is closed.") % {"ref": loan.external_ref}})
     created_by = None if isinstance(actor, str) else actor
     with acting_as(actor):
-        return PromiseToPay.objects.create(
+        promise = PromiseToPay.objects.create(
             loan=loan,
             amount=amount,
             promised_date=promised_date,
             created_by=created_by,
             created_at=now,
         )
+    announce(debtor_ids=[loan.debtor_id], actor=actor, now=now)
+    return promise
 
 
 def promises_resolve(
@@ -511,6 +535,7 @@ def promises_resolve(
     if loan_ids is not None:
         pending = pending.filter(loan_id__in=loan_ids)
     counts = {"kept": 0, "broken": 0}
+    changed: list[int] = []
     with transaction.atomic(), acting_as("promises_resolve"):
         for promise in pending.select_related("loan"):
             deadline = promise.promised_date + grace
@@ -530,6 +555,8 @@ def promises_resolve(
                 continue
             promise.save(update_fields=["status", "resolved_at"])
             counts[promise.status] += 1
+            changed.append(promise.loan.debtor_id)
+        announce(debtor_ids=changed, actor="promises_resolve", now=now)
     return counts
 
 
@@ -659,6 +686,7 @@ def plan_activate(
                 ]
             )
         loan_refresh_derived(loan=loan, today=timezone.localdate(now))
+    announce(debtor_ids=[loan.debtor_id], actor=actor, now=now)
     return plan
 
 
@@ -674,6 +702,7 @@ def plan_cancel(
     with acting_as(actor):
         plan.save(update_fields=["status", "closed_at"])
         loan_refresh_derived(loan=plan.loan, today=timezone.localdate(now))
+    announce(debtor_ids=[plan.loan.debtor_id], actor=actor, now=now)
     return plan
 
 
@@ -691,6 +720,7 @@ def plans_review(
     if loan_ids is not None:
         active = active.filter(loan_id__in=loan_ids)
     counts = {"kept": 0, "broken": 0}
+    changed: list[int] = []
     with transaction.atomic(), acting_as("plans_review"):
         for plan in active.select_related("loan"):
             open_items = plan.installments.filter(amount_paid__lt=F("amount_due"))
@@ -704,6 +734,8 @@ def plans_review(
             plan.save(update_fields=["status", "closed_at"])
             loan_refresh_derived(loan=plan.loan, today=today)
             counts[plan.status] += 1
+            changed.append(plan.loan.debtor_id)
+        announce(debtor_ids=changed, actor="plans_review", now=now)
     return counts
 
 

@@ -41,6 +41,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cases.payments import payment_record
+from cases.workflow import cases_follow_import
 from debtors.audit import Actor, acting_as, actor_label, system_actor
 from debtors.models import Loan
 from imports import staging, upsert
@@ -275,6 +276,10 @@ def _run(job: ImportJob, tick: _ProgressWriter, now: dt.datetime) -> None:
                     actor=actor,
                     now=now,
                     reason=f"import #{job.pk}",
+                )
+                debtor_ids, new_loan_ids = upsert.touched(cursor, fmt)
+                cases_follow_import(
+                    debtor_ids=debtor_ids, new_loan_ids=new_loan_ids, actor=actor, now=now
                 )
             status = ImportJob.Status.DONE
     tick("writing", 1, 1)

@@ -265,6 +265,29 @@ def apply(cursor, fmt: Format, table: str, *, actor, now: dt.datetime, reason: s
     return Counts(created, updated + gained, total - created - updated - gained)
 
 
+def touched(cursor, fmt: Format) -> tuple[list[int], list[int]]:
+    """After ``apply``: the debtors whose cases the import may have changed, and the loans it
+    created (ids, ascending)."""
+    if fmt.kind == ImportKind.DEBTORS:
+        cursor.execute(
+            "SELECT id FROM pg_temp.import_created UNION SELECT id FROM pg_temp.import_changed "
+            "ORDER BY 1"
+        )
+        return [row[0] for row in cursor.fetchall()], []
+    if fmt.kind == ImportKind.LOANS:
+        loans = (
+            "SELECT id FROM pg_temp.import_created UNION ALL SELECT id FROM pg_temp.import_changed"
+        )
+        cursor.execute("SELECT id FROM pg_temp.import_created ORDER BY 1")
+        created = [row[0] for row in cursor.fetchall()]
+    elif fmt.kind == ImportKind.INSTALLMENTS:
+        loans, created = "SELECT id FROM pg_temp.import_loans", []
+    else:
+        return [], []
+    cursor.execute(f"SELECT DISTINCT debtor_id FROM {LOAN} WHERE id IN ({loans}) ORDER BY 1")
+    return [row[0] for row in cursor.fetchall()], created
+
+
 def _new_row_value(fmt: Format, field: models.Field, params: dict) -> str:
     if fmt.kind == ImportKind.LOANS and field.column == "status":
         # A loan imported with nothing owed is paid; any other starts current and is derived

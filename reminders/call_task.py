@@ -10,6 +10,7 @@ import datetime as dt
 from django.db import transaction
 
 from cases.models import Case
+from cases.priorities import case_priorities_refresh
 from debtors.audit import acting_as
 
 
@@ -28,4 +29,5 @@ def queue_call(*, debtor_id: int, day: dt.date, actor: str = "reminders: call ta
         case.next_action_on = day
         with acting_as(actor):
             case.save(update_fields=["next_action_on", "updated_at"])
+        case_priorities_refresh(debtor_ids=[debtor_id])
     return True

@@ -17,6 +17,7 @@ from reminders.models import Reminder, ReminderRun, ReminderStage, ReminderStatu
 REMINDER_REASONS = {
     "paid": _("Paid"),
     "loan_closed": _("Loan closed"),
+    "case_closed": _("Case closed"),
     "plan_kept": _("Plan kept"),
     "plan_closed": _("Plan closed"),
     "expired": _("Too late to send"),

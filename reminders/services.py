@@ -297,3 +297,19 @@ def reminders_cancel_paid(*, loan_id: int, now: dt.datetime | None = None) -> in
     return pending.update(
         status=ReminderStatus.CLOSED, reason=PAID_REASON, finished_at=now or timezone.now()
     )
+
+
+CASE_CLOSED_REASON = "case_closed"
+
+
+def reminders_cancel_closed(
+    *, debtor_id: int, paid: bool = False, now: dt.datetime | None = None
+) -> int:
+    """Close every planned reminder of a debtor whose case closed (the planner plans none for
+    a closed case), with the reason ``paid`` when it closed paid. As for a payment, one a
+    dispatcher is already sending is left to it."""
+    return Reminder.objects.filter(debtor_id=debtor_id, status=ReminderStatus.PLANNED).update(
+        status=ReminderStatus.CLOSED,
+        reason=PAID_REASON if paid else CASE_CLOSED_REASON,
+        finished_at=now or timezone.now(),
+    )

@@ -16,12 +16,12 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case, DispositionCode, QueueWeights
+from cases.models import AssignmentRule, Case, DispositionCode, QueueWeights
 from cases.roles import ROLES
 from compliance.models import Outcome
 from compliance.reasons import Reason
 from compliance.rules import validate_rules
-from debtors.models import Channel, ContactPoint, RepaymentPlan
+from debtors.models import Channel, ContactPoint, Language, Loan, RepaymentPlan
 from debtors.validators import validate_country
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -46,6 +46,7 @@ class QueueFilterForm(forms.Form):
     )
     promise_today = forms.BooleanField(label=_("Promise due today"), required=False)
     callback_due = forms.BooleanField(label=_("Callback due"), required=False)
+    call_task_due = forms.BooleanField(label=_("Call task due"), required=False)
     collector = forms.ModelChoiceField(
         label=_("Collector"), required=False, queryset=get_user_model().objects.none()
     )
@@ -440,3 +441,118 @@ class HolidayLookupForm(forms.Form):
 
 
 OUTCOME_CHOICES = [c for c in Outcome.choices if c[0] != Outcome.PENDING]
+
+
+def _codes(value: str) -> list[str]:
+    """A comma-separated list typed in a form, as a list (blanks dropped)."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class AssignmentRuleForm(forms.Form):
+    """An assignment rule, in fields rather than JSON; an empty condition matches anything."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    order = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=100000,
+        initial=10,
+        help_text=_("Rules are tried from the lowest order up."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    countries = forms.CharField(
+        label=_("Countries"),
+        required=False,
+        max_length=500,
+        help_text=_("Two-letter codes, separated by commas (for example CN, US)."),
+    )
+    languages = forms.MultipleChoiceField(
+        label=_("Preferred languages"),
+        required=False,
+        choices=Language.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    products = forms.CharField(
+        label=_("Products"),
+        required=False,
+        max_length=1000,
+        help_text=_("Product codes, separated by commas."),
+    )
+    risk_bands = forms.MultipleChoiceField(
+        label=_("Risk bands"),
+        required=False,
+        choices=Loan.RiskBand.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    min_days_past_due = forms.IntegerField(
+        label=_("From days past due"), required=False, min_value=0, max_value=100000
+    )
+    max_days_past_due = forms.IntegerField(
+        label=_("To days past due"), required=False, min_value=0, max_value=100000
+    )
+    min_outstanding = forms.DecimalField(
+        label=_("From outstanding"), required=False, min_value=0, max_digits=19, decimal_places=4
+    )
+    max_outstanding = forms.DecimalField(
+        label=_("To outstanding"), required=False, min_value=0, max_digits=19, decimal_places=4
+    )
+    collectors = forms.ModelMultipleChoiceField(
+        label=_("Collectors"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=AssignmentRule.Method.choices)
+
+    def __init__(self, *args, collectors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if collectors is not None:
+            self.fields["collectors"].queryset = collectors
+
+    def clean_countries(self) -> list[str]:
+        codes = [code.upper() for code in _codes(self.cleaned_data["countries"])]
+        bad = [code for code in codes if len(code) != 2 or not code.isalpha()]
+        if bad:
+            raise forms.ValidationError(
+                _("Not a two-letter country code: %(codes)s.") % {"codes": ", ".join(bad)}
+            )
+        return codes
+
+    def clean_products(self) -> list[str]:
+        return _codes(self.cleaned_data["products"])
+
+    @staticmethod
+    def initial_of(rule: AssignmentRule) -> dict:
+        return {
+            "name": rule.name,
+            "order": rule.order,
+            "is_active": rule.is_active,
+            "countries": ", ".join(rule.countries),
+            "languages": rule.languages,
+            "products": ", ".join(rule.products),
+            "risk_bands": rule.risk_bands,
+            "min_days_past_due": rule.min_days_past_due,
+            "max_days_past_due": rule.max_days_past_due,
+            "min_outstanding": rule.min_outstanding,
+            "max_outstanding": rule.max_outstanding,
+            "collectors": list(rule.collectors.all()),
+            "method": rule.method,
+        }
+
+
+class CloseCaseForm(forms.Form):
+    """A supervisor's close: a reason from the list and the why in words."""
+
+    reason = forms.ChoiceField(
+        label=_("Reason"),
+        choices=[
+            (value, label)
+            for value, label in Case.ClosedReason.choices
+            if value in Case.MANUAL_REASONS
+        ],
+    )
+    note = forms.CharField(
+        label=_("Why"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Kept on the case and in its history. Pending reminders stop."),
+    )

@@ -15,8 +15,8 @@ from api.fields import AwareDateTimeField
 from api.pagination import NewestFirstPagination
 from cases.access import debtors_for_user, loans_for_user
 from cases.filters import debtor_filter
+from cases.services import contact_outcome_record
 from compliance.models import ContactAttempt, Direction, Outcome
-from compliance.services import contact_attempt_record
 from debtors.models import Channel, ContactPoint, Debtor, Loan
 
 
@@ -125,5 +125,5 @@ class ContactAttemptListCreateView(ApiView, generics.ListAPIView):
     def post(self, request):
         data = ContactAttemptInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        attempt = contact_attempt_record(actor=request.user, **data.validated_data)
+        attempt = contact_outcome_record(actor=request.user, **data.validated_data)
         return Response(ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)

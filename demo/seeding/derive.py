@@ -105,9 +105,9 @@ def insert_cases(cursor, *, debtor_id_from: int, today: dt.date, now: dt.datetim
                    COALESCE(lo.outstanding, 0) AS outstanding,
                    COALESCE(b.n, 0) AS broken,
                    CASE
+                       WHEN NOT COALESCE(lo.any_open, false) THEN {literal(Case.Status.CLOSED)}
                        WHEN d.dispute OR d.bankruptcy OR d.deceased OR d.cease_communication
                             OR d.hardship_pause_until >= %(today)s THEN {literal(Case.Status.ON_HOLD)}
-                       WHEN NOT COALESCE(lo.any_open, false) THEN {literal(Case.Status.CLOSED)}
                        WHEN lo.any_plan THEN {literal(Case.Status.IN_PLAN)}
                        ELSE {literal(Case.Status.OPEN)}
                    END AS status
@@ -117,10 +117,12 @@ def insert_cases(cursor, *, debtor_id_from: int, today: dt.date, now: dt.datetim
             WHERE d.id >= %(first)s
         )
         INSERT INTO {Case._meta.db_table}
-            (debtor_id, status, next_action_on, max_days_past_due, total_outstanding,
+            (debtor_id, status, closed_reason, closed_at, max_days_past_due, total_outstanding,
              broken_promises, created_at, updated_at)
         SELECT debtor_id, status,
-               CASE WHEN status = {literal(Case.Status.OPEN)} AND max_dpd > 0 THEN %(today)s END,
+               CASE WHEN status = {literal(Case.Status.CLOSED)}
+                    THEN {literal(Case.ClosedReason.PAID)} ELSE '' END,
+               CASE WHEN status = {literal(Case.Status.CLOSED)} THEN created_at END,
                max_dpd, outstanding, broken, created_at, %(now)s
         FROM facts
         ORDER BY debtor_id

@@ -1059,14 +1059,15 @@ class CaseDerived:
     total_outstanding: int
     broken_promises: int
     next_action_on: dt.date | None
+    closed_reason: str = ""
 
 
 def derive_case(debtor: DebtorRecord, loans: list[LoanDerived], today: dt.date) -> CaseDerived:
     """A debtor's case, by the same rules as ``derive.insert_cases``.
 
-    Open loans are those not paid or charged off. The case is on hold while a hold flag is set
-    or a hardship pause runs, closed when no loan is open, in plan when a loan is, else open;
-    an open case with something past due is worked today.
+    Open loans are those not paid or charged off. The case is closed (paid) when no loan is
+    open, else on hold while a hold flag is set or a hardship pause runs, in plan when a loan
+    is, else open (the order of ``cases.lifecycle``).
     """
     max_dpd = 0
     total = 0
@@ -1084,13 +1085,14 @@ def derive_case(debtor: DebtorRecord, loans: list[LoanDerived], today: dt.date) 
     on_hold = bool(debtor.holds) or (
         debtor.hardship_pause_until is not None and debtor.hardship_pause_until >= today
     )
-    if on_hold:
-        status = "on_hold"
-    elif not any_open:
+    if not any_open:
         status = "closed"
+    elif on_hold:
+        status = "on_hold"
     elif any_plan:
         status = "in_plan"
     else:
         status = "open"
-    next_action = today if status == "open" and max_dpd > 0 else None
-    return CaseDerived(status, max_dpd, total, broken, next_action)
+    # Nothing is scheduled: call tasks come from the reminders, callbacks from the collectors.
+    closed_reason = "paid" if status == "closed" else ""
+    return CaseDerived(status, max_dpd, total, broken, None, closed_reason)

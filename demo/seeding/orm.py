@@ -260,6 +260,8 @@ def _write_chunk(records: list[DebtorRecord], today: dt.date, counts: dict[str, 
             Case(
                 debtor=debtor,
                 status=case.status,
+                closed_reason=case.closed_reason,
+                closed_at=d.created_at if case.closed_reason else None,
                 next_action_on=case.next_action_on,
                 max_days_past_due=case.max_days_past_due,
                 total_outstanding=_money(case.total_outstanding),

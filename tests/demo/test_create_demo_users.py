@@ -55,7 +55,7 @@ def test_unassigned_cases_are_shared_in_turn_and_assigned_ones_are_left_alone(ot
     assert owners == ["collector", "collector2", "collector", "collector2", "collector"]
     assert Case.objects.get(pk=kept.pk).assigned_to == other_collector
     history = Case.objects.get(pk=unassigned[0].pk).history.latest()
-    assert history.actor_label == "system: create_demo_users"
+    assert history.actor_label == "system: assignment rule Demo collectors"
 
     run()
     assert [Case.objects.get(pk=case.pk).assigned_to.username for case in unassigned] == owners

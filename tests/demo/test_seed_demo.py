@@ -164,10 +164,11 @@ def assert_portfolio_consistent() -> None:
         held = any(
             getattr(debtor, flag) for flag in Debtor.HOLD_FLAGS
         ) or debtor.hardship_paused_on(TODAY)
-        if held:
-            assert case.status == Case.Status.ON_HOLD
-        elif not open_loans:
+        if not open_loans:
             assert case.status == Case.Status.CLOSED
+            assert case.closed_reason == Case.ClosedReason.PAID
+        elif held:
+            assert case.status == Case.Status.ON_HOLD
         elif any(loan.status == Loan.Status.IN_PLAN for loan in open_loans):
             assert case.status == Case.Status.IN_PLAN
         else:

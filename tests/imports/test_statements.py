@@ -22,6 +22,7 @@ import time_machine
 
 from cases.models import Case
 from cases.payments import payment_record
+from cases.workflow import cases_follow_ledger
 from debtors.audit import acting_as
 from debtors.models import Debtor, Installment, Loan, Payment, PaymentAllocation
 from debtors.services import contact_point_add, debtor_create, loan_create, loan_refresh_derived
@@ -281,6 +282,13 @@ def _change_with_services() -> None:
         currency="CNY",
         principal=Decimal("200.00"),
         installments=[],
+    )
+    # The loans above were changed by saves, not services: their cases follow as an import's do.
+    cases_follow_ledger(
+        debtor_ids=Debtor.objects.filter(external_ref__startswith="S-").values_list(
+            "id", flat=True
+        ),
+        actor=ACTOR,
     )
 
 

@@ -26,6 +26,7 @@ import time_machine
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from cases.models import Case
 from compliance.models import ContactAttempt, ContactDecision, ContactPolicy, Outcome
 from compliance.services import permit_attempts_complete
 from debtors.models import Installment, Loan, PlanInstallment, RepaymentPlan
@@ -349,6 +350,7 @@ def _planned_by_orm(now: dt.datetime) -> set[tuple]:
         stage_bands = [b for b in bands[stage.strategy_id] if b in (stage.risk_bands or [b])]
         loans = (
             Loan.objects.exclude(status__in=Loan.CLOSED_STATUSES)
+            .exclude(debtor__case__status=Case.Status.CLOSED)
             .filter(risk_band__in=stage_bands)
             .alias(balance=F("principal_balance") + F("interest_balance") + F("fees_balance"))
         )

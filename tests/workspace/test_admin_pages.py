@@ -96,6 +96,7 @@ def test_queue_weights_are_validated_and_saved(adm):
         "promise_due_today": 10,
         "broken_promise": 1,
         "callback_due": 1,
+        "call_task_due": 1,
         "since_contact": 1,
     }
     bad = adm.post(reverse("queue-weights"), {**fields, "balance": -1})

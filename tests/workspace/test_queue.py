@@ -27,7 +27,9 @@ def _cases(collector, n, **debtor_fields):
 
 def test_queue_lists_only_my_open_cases_in_priority_order(client, collector, others_case):
     mine = _cases(collector, 3)
-    Case.objects.filter(pk=mine[0].pk).update(status=Case.Status.CLOSED)
+    Case.objects.filter(pk=mine[0].pk).update(
+        status=Case.Status.CLOSED, closed_reason=Case.ClosedReason.PAID
+    )
     client.force_login(collector)
 
     body = client.get(reverse("home")).content.decode()

@@ -18,7 +18,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from cases.models import QueueWeights
+from cases.assignment import (
+    assignable_collectors,
+    assignment_rule_delete,
+    assignment_rule_save,
+    cases_assign_apply,
+)
+from cases.models import AssignmentRule, QueueWeights
 from cases.priorities import queue_weights_save
 from cases.roles import ROLES, role_names
 from compliance import gate
@@ -29,7 +35,14 @@ from debtors.audit import acting_as
 from debtors.models import Debtor
 from messaging.models import MessageTemplate
 from reminders.models import ReminderStrategy
-from workspace.forms import HolidayLookupForm, PolicyForm, QueueWeightsForm, SimulatorForm, UserForm
+from workspace.forms import (
+    AssignmentRuleForm,
+    HolidayLookupForm,
+    PolicyForm,
+    QueueWeightsForm,
+    SimulatorForm,
+    UserForm,
+)
 from workspace.views.common import admin_required
 
 
@@ -231,3 +244,50 @@ def _has_template_preview() -> bool:
     except NoReverseMatch:
         return False
     return True
+
+
+# --- Assignment rules -----------------------------------------------------------------------
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def assignment_rules(request: HttpRequest) -> HttpResponse:
+    """The ordered rules, and (POST) a supervisor's or admin's request to deal out now."""
+    if request.method == "POST":
+        count = cases_assign_apply(actor=request.user)
+        messages.success(request, _("%(n)s cases dealt out.") % {"n": count})
+        return redirect("assignment-rules")
+    rules = AssignmentRule.objects.prefetch_related("collectors")
+    return render(request, "workspace/admin/assignment_rules.html", {"rules": rules})
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def assignment_rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    rule = get_object_or_404(AssignmentRule, pk=rule_id) if rule_id else None
+    pool = assignable_collectors()
+    if request.method == "POST" and request.POST.get("delete") and rule is not None:
+        assignment_rule_delete(actor=request.user, rule=rule)
+        messages.success(request, _("Rule %(name)s deleted.") % {"name": rule.name})
+        return redirect("assignment-rules")
+    if request.method == "POST":
+        form = AssignmentRuleForm(request.POST, collectors=pool)
+        if form.is_valid():
+            fields = dict(form.cleaned_data)
+            collectors = fields.pop("collectors")
+            try:
+                saved = assignment_rule_save(
+                    actor=request.user, rule=rule, collectors=collectors, **fields
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Rule %(name)s saved.") % {"name": saved.name})
+                return redirect("assignment-rules")
+    else:
+        initial = AssignmentRuleForm.initial_of(rule) if rule else None
+        form = AssignmentRuleForm(initial=initial, collectors=pool)
+    return render(
+        request, "workspace/admin/assignment_rule_edit.html", {"form": form, "rule": rule}
+    )

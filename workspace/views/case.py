@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from cases import services
+from cases import lifecycle, services
 from cases.access import get_case_for_user
 from cases.roles import is_supervisor
 from cases.selectors import contactability
@@ -28,6 +28,7 @@ from messaging.channels.base import OutcomeUnknown, PermanentError, TransientErr
 from messaging.models import MessageTemplate
 from workspace.forms import (
     CallbackForm,
+    CloseCaseForm,
     ContactPointStatusForm,
     HoldForm,
     MessageForm,
@@ -66,7 +67,10 @@ PANELS = (
     ("callback", "panel-callback", _lazy("Schedule a callback")),
     ("message", "panel-message", _lazy("Send an SMS or email")),
     ("hold", "panel-hold", _lazy("Dispute, hardship or cease request")),
+    ("close", "panel-close", _lazy("Close the case")),
 )
+# Panels only a supervisor sees.
+SUPERVISOR_PANELS = ("close",)
 PANEL_NAMES = tuple(name for name, _id, _title in PANELS)
 
 
@@ -86,6 +90,8 @@ def _panel_form(name: str, debtor, pending, contact_points=None):
         return CallbackForm()
     if name == "message":
         return MessageForm(debtor=debtor, templates=_templates_for_messages())
+    if name == "close":
+        return CloseCaseForm()
     return HoldForm()
 
 
@@ -99,6 +105,10 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
     open_panel = overrides.get("open_panel", "")
     panels = []
     for name, element_id, title in PANELS:
+        if name in SUPERVISOR_PANELS and (
+            not is_supervisor(request.user) or case.status == case.Status.CLOSED
+        ):
+            continue
         bound = overrides.get(f"{name}_form")
         is_open = (
             bound is not None
@@ -148,7 +158,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
 def panel(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     """One action panel's form, loaded when the collector opens it."""
     case = get_case_for_user(request.user, case_id)
-    if name not in PANEL_NAMES:
+    if name not in PANEL_NAMES or (name in SUPERVISOR_PANELS and not is_supervisor(request.user)):
         raise Http404
     pending = list(services.pending_calls(actor=request.user, debtor=case.debtor)[:5])
     return render(
@@ -475,3 +485,27 @@ def callback_done(request: HttpRequest, case_id: int, callback_id: int) -> HttpR
     except PermissionDenied:
         raise
     return _back(case)
+
+
+@login_required
+@require_POST
+def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A supervisor closes the case (charged off, deceased, bankrupt, withdrawn)."""
+    case = get_case_for_user(request.user, case_id)
+    if not is_supervisor(request.user):
+        raise PermissionDenied
+    form = CloseCaseForm(request.POST)
+    if form.is_valid():
+        try:
+            lifecycle.case_close(
+                actor=request.user,
+                case=case,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("The case is closed; its pending reminders are stopped."))
+            return _back(case)
+    return _case_page(request, case, status=400, close_form=form, open_panel="close")

@@ -29,6 +29,7 @@ def _filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilt
             min_dpd=data.get("min_dpd"),
             promise_today=bool(data.get("promise_today")),
             callback_due=bool(data.get("callback_due")),
+            call_task_due=bool(data.get("call_task_due")),
             collector_id=collector.pk if collector else None,
         )
     return form, filters
@@ -58,6 +59,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def next_case(request: HttpRequest) -> HttpResponse:
     case = selectors.next_case(request.user)
     if case is None:
-        messages.info(request, _("Your queue is empty."))
+        messages.info(
+            request,
+            _(
+                "No case can be worked now: nothing is due, and the rest were worked within the hour, are on hold, or may not be called at this time."
+            ),
+        )
         return redirect("home")
     return redirect("case-detail", case_id=case.pk)

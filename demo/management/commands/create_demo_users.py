@@ -14,9 +14,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_update_with_history
 
-from cases.models import Case
+from cases.assignment import cases_assign
+from cases.models import AssignmentRule
 from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
 from debtors.audit import system_actor
 from debtors.models import Debtor, Loan
@@ -103,18 +103,15 @@ def demo_portal_link() -> str:
     }
 
 
+DEMO_RULE = "Demo collectors"
+
+
 def assign_round_robin(collectors: list[User]) -> int:
-    """Give every unassigned case to the collectors in turn; return how many were assigned."""
-    cases = list(Case.objects.filter(assigned_to__isnull=True).select_for_update().order_by("id"))
-    for index, case in enumerate(cases):
-        case.assigned_to = collectors[index % len(collectors)]
-    if cases:
-        bulk_update_with_history(
-            cases,
-            Case,
-            ["assigned_to"],
-            batch_size=500,
-            default_change_reason="demo assignment",
-            custom_historical_attrs={"actor_label": ACTOR},
-        )
-    return len(cases)
+    """Deal every unassigned case to the collectors in turn, through the product's own
+    assignment rules: a round-robin rule over the demo collectors (made once, shown on
+    Manage > Assignment). Returns how many cases were assigned."""
+    rule, _created = AssignmentRule.objects.get_or_create(
+        name=DEMO_RULE, defaults={"order": 100, "method": AssignmentRule.Method.ROUND_ROBIN}
+    )
+    rule.collectors.add(*collectors)
+    return cases_assign(actor=ACTOR)
