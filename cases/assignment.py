@@ -37,7 +37,6 @@ from debtors.audit import Actor, acting_as
 from debtors.models import Loan
 
 WHY_RULE = "assignment rule %s"
-WHY_NO_COLLECTOR = "collector no longer active"
 
 RULE_FIELDS = (
     "name",
@@ -175,7 +174,7 @@ def collector_cases_redeal(*, user, actor: Actor | None = None, now=None) -> int
         .exclude(status=Case.Status.CLOSED)
         .values_list("debtor_id", flat=True)
     )
-    return cases_assign(debtor_ids=debtor_ids, actor=actor or WHY_NO_COLLECTOR, now=now)
+    return cases_assign(debtor_ids=debtor_ids, actor=actor, now=now)
 
 
 # --- The rules themselves (admins) ----------------------------------------------------------
@@ -195,9 +194,12 @@ def _clean_rule(rule: AssignmentRule, collectors) -> None:
             raise ValidationError({name: _("An amount is a number from 0.")})
     rule.countries = sorted({c.upper() for c in rule.countries})
     rule.full_clean(exclude=["collectors"])
-    not_collectors = [
-        user.pk for user in collectors if not user.groups.filter(name=COLLECTOR).exists()
-    ]
+    in_group = set(
+        get_user_model()
+        .objects.filter(pk__in=[user.pk for user in collectors], groups__name=COLLECTOR)
+        .values_list("pk", flat=True)
+    )
+    not_collectors = [user.pk for user in collectors if user.pk not in in_group]
     if not_collectors:
         raise ValidationError(
             {
@@ -243,12 +245,3 @@ def assignment_rule_delete(*, actor, rule: AssignmentRule) -> None:
     _require_admin(actor)
     with acting_as(actor):
         rule.delete()
-
-
-def assignable_collectors():
-    return (
-        get_user_model()
-        .objects.filter(groups__name=COLLECTOR, is_active=True)
-        .order_by("username")
-        .distinct()
-    )

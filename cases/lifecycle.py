@@ -87,9 +87,9 @@ def write_with_history(
     # Cases that take the same values are written by one UPDATE (an assignment run gives a
     # whole pool few distinct values, however many cases).
     groups: dict[tuple, list[int]] = {}
+    attnames = tuple(Case._meta.get_field(name).attname for name in fields)
     for case in cases:
         case.updated_at = now
-        attnames = tuple(Case._meta.get_field(name).attname for name in fields)
         values = tuple((name, getattr(case, name)) for name in attnames)
         groups.setdefault(values, []).append(case.pk)
     for values, ids in groups.items():

@@ -556,7 +556,10 @@ def promises_resolve(
             promise.save(update_fields=["status", "resolved_at"])
             counts[promise.status] += 1
             changed.append(promise.loan.debtor_id)
-        announce(debtor_ids=changed, actor="promises_resolve", now=now)
+        if loan_ids is None:
+            # A caller naming its loans (``payment_post``) announces the change itself, once,
+            # as its own actor.
+            announce(debtor_ids=changed, actor="promises_resolve", now=now)
     return counts
 
 
@@ -735,7 +738,10 @@ def plans_review(
             loan_refresh_derived(loan=plan.loan, today=today)
             counts[plan.status] += 1
             changed.append(plan.loan.debtor_id)
-        announce(debtor_ids=changed, actor="plans_review", now=now)
+        if loan_ids is None:
+            # A caller naming its loans (``payment_post``) announces the change itself, once,
+            # as its own actor.
+            announce(debtor_ids=changed, actor="plans_review", now=now)
     return counts
 
 

@@ -50,6 +50,9 @@ class ConditionsSerializer(serializers.Serializer):
     )
 
 
+# Conditions that are lists (left out: an empty list); the others are bounds (left out: None).
+LIST_CONDITIONS = ("country", "language", "product", "risk_band")
+
 # API condition names -> rule fields.
 CONDITION_FIELDS = {
     "country": "countries",
@@ -94,8 +97,7 @@ class AssignmentRuleInputSerializer(serializers.Serializer):
         if "conditions" in data:
             conditions = data["conditions"]
             for key, field in CONDITION_FIELDS.items():
-                empty = [] if field.endswith("s") and not field.startswith(("min", "max")) else None
-                fields[field] = conditions.get(key, empty)
+                fields[field] = conditions.get(key, [] if key in LIST_CONDITIONS else None)
         return fields
 
 

@@ -426,5 +426,5 @@ def test_every_status_change_of_every_path_has_a_history_row(collector, supervis
 
 
 def test_reconcile_twice_changes_nothing(open_case):
-    Case.objects.filter(pk=open_case.pk)  # the fixture's case is open and owes
+    # The fixture's case is open and owes: nothing to change.
     assert cases_reconcile(now=timezone.now()) == 0

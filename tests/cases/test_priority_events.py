@@ -26,7 +26,7 @@ def _settled_case(collector) -> Case:
     return case
 
 
-def _nothing_left(case: Case, before: int) -> int:
+def _nothing_left(case: Case) -> int:
     case.refresh_from_db()
     assert case_priorities_refresh(now=NOW) == 0, "the event left the priority stale"
     return case.priority
@@ -36,7 +36,6 @@ def test_each_event_updates_the_priority_at_once(collector, supervisor):
     with time_machine.travel(NOW, tick=False):
         case = _settled_case(collector)
         loan = case.debtor.loans.get()
-        start = case.priority
 
         payment_record(
             actor=collector,
@@ -46,17 +45,17 @@ def test_each_event_updates_the_priority_at_once(collector, supervisor):
             method="cash",
             external_ref="E-1",
         )
-        after_payment = _nothing_left(case, start)
+        after_payment = _nothing_left(case)
 
         services.promise_record(
             actor=collector, loan=loan, amount=Decimal("50"), promised_date=dt.date(2026, 3, 2)
         )
-        after_promise = _nothing_left(case, after_payment)
+        after_promise = _nothing_left(case)
         assert after_promise > after_payment  # a promise due today weighs
 
         code = DispositionCode.objects.get(code="refused")
         services.call_outcome_log(actor=collector, debtor=case.debtor, code=code)
-        after_attempt = _nothing_left(case, after_promise)
+        after_attempt = _nothing_left(case)
         assert case.last_contact_at == NOW
 
         ledger.loan_create(
@@ -67,14 +66,14 @@ def test_each_event_updates_the_priority_at_once(collector, supervisor):
             principal=Decimal("5000.00"),
             installments=[(dt.date(2026, 1, 1), Decimal("5000.00"))],
         )
-        after_loan = _nothing_left(case, after_attempt)
+        after_loan = _nothing_left(case)
         assert case.total_outstanding == Decimal("5200.00")
         assert after_loan > after_attempt
 
         services.callback_schedule(
             actor=collector, debtor=case.debtor, due_at=NOW + dt.timedelta(hours=1)
         )
-        _nothing_left(case, after_loan)
+        _nothing_left(case)
 
 
 def test_a_refresh_twice_writes_nothing_the_second_time(collector):

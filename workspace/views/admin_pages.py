@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from cases.assignment import (
-    assignable_collectors,
     assignment_rule_delete,
     assignment_rule_save,
     cases_assign_apply,
@@ -27,6 +26,7 @@ from cases.assignment import (
 from cases.models import AssignmentRule, QueueWeights
 from cases.priorities import queue_weights_save
 from cases.roles import ROLES, role_names
+from cases.services import collectors as active_collectors
 from compliance import gate
 from compliance.models import RULES_HELP, ContactPolicy
 from compliance.selectors import NoPolicy
@@ -265,7 +265,7 @@ def assignment_rules(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def assignment_rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     rule = get_object_or_404(AssignmentRule, pk=rule_id) if rule_id else None
-    pool = assignable_collectors()
+    pool = active_collectors()
     if request.method == "POST" and request.POST.get("delete") and rule is not None:
         assignment_rule_delete(actor=request.user, rule=rule)
         messages.success(request, _("Rule %(name)s deleted.") % {"name": rule.name})
