@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from cases.access import cases_for_user
@@ -49,6 +50,9 @@ class QueuePage:
     rows: list[Case]
     next_cursor: str = ""
     contactable: dict[int, Decision | None] = field(default_factory=dict)
+    # Each debtor's outstanding balance per currency (amounts in different currencies are
+    # never added together): {debtor_id: [(currency, amount), ...]}.
+    balances: dict[int, list[tuple[str, Decimal]]] = field(default_factory=dict)
 
 
 def encode_cursor(case: Case) -> str:
@@ -135,7 +139,25 @@ def queue_page(
         rows=rows,
         next_cursor=next_cursor,
         contactable=contactability([case.debtor for case in rows], channel="call", at=now),
+        balances=balances_by_currency([case.debtor_id for case in rows]),
     )
+
+
+def balances_by_currency(debtor_ids: list[int]) -> dict[int, list[tuple[str, Decimal]]]:
+    """Each debtor's outstanding balance of open loans, per currency, in one query."""
+    found: dict[int, list[tuple[str, Decimal]]] = {}
+    if not debtor_ids:
+        return found
+    rows = (
+        Loan.objects.filter(debtor_id__in=debtor_ids)
+        .exclude(status__in=Loan.CLOSED_STATUSES)
+        .values_list("debtor_id", "currency")
+        .annotate(total=Sum(F("principal_balance") + F("interest_balance") + F("fees_balance")))
+        .order_by("debtor_id", "currency")
+    )
+    for debtor_id, currency, total in rows:
+        found.setdefault(debtor_id, []).append((currency, total))
+    return found
 
 
 # --- Next case ------------------------------------------------------------------------------

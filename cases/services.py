@@ -37,6 +37,7 @@ from debtors.audit import acting_as
 from debtors.models import Channel, ContactPoint, Debtor, Installment, Loan, RepaymentPlan
 from messaging import templating
 from messaging.messages import find_template, opt_out_required
+from messaging.models import SentMessage
 
 # --- New debtors ----------------------------------------------------------------------------
 
@@ -298,7 +299,7 @@ def message_send(
             metadata={"idempotency_key": f"desk-{permit.attempt_id}"},
         ),
     )
-    return contact_attempt_record(
+    attempt = contact_attempt_record(
         actor=actor,
         debtor=debtor,
         channel=channel,
@@ -307,6 +308,10 @@ def message_send(
         occurred_at=result.attempt.occurred_at,
         attempt=result.attempt,
     )
+    SentMessage.objects.create(
+        attempt=attempt, debtor=debtor, channel=channel, subject=subject, body=body
+    )
+    return attempt
 
 
 def message_compose(*, debtor: Debtor, template_key: str, channel: str, today=None):

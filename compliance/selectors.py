@@ -66,6 +66,15 @@ def policy_version(pk: int, version: int) -> tuple[ContactPolicy, dict[str, Chan
     return found
 
 
+def channel_rules_for(debtor: Debtor, channel: str) -> ChannelRules | None:
+    """The rules of the policy that applies to ``debtor`` for ``channel`` (None: no policy, or
+    the policy does not mention the channel)."""
+    try:
+        return policy_rules(policy_for_debtor(debtor)).get(channel)
+    except NoPolicy:
+        return None
+
+
 def attempts_for_debtor(debtor_id: int) -> QuerySet[ContactAttempt]:
     """A debtor's contact attempts, newest first."""
     return ContactAttempt.objects.filter(debtor_id=debtor_id).order_by("-occurred_at", "-id")

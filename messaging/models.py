@@ -92,6 +92,32 @@ class InboxMessage(models.Model):
         return self.subject or self.body[:40]
 
 
+class SentMessage(models.Model):
+    """The words of an SMS or email that went out: the contact attempt records that it was
+    sent; this keeps what it said, for the case timeline and for disputes about it."""
+
+    attempt = models.OneToOneField(
+        "compliance.ContactAttempt",
+        on_delete=models.CASCADE,
+        related_name="sent_message",
+        verbose_name=_("contact attempt"),
+    )
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.CASCADE, related_name="+", verbose_name=_("debtor")
+    )
+    channel = models.CharField(_("channel"), max_length=16)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("body"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sent message")
+        verbose_name_plural = _("sent messages")
+
+    def __str__(self) -> str:
+        return self.subject or self.body[:40]
+
+
 class PrintJob(models.Model):
     """A letter rendered to PDF, queued for the print room."""
 

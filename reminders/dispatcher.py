@@ -295,8 +295,15 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
             for (reminder, _message, permit), result in zip(items, results, strict=True)
             if isinstance(result, DeliveryResult)
         ]
-        # What the provider took is recorded first, in one transaction.
-        services.reminders_mark_sent(sent=sent)
+        # What the provider took is recorded first, in one transaction, with its words.
+        services.reminders_mark_sent(
+            sent=sent,
+            words=[
+                (reminder.debtor_id, permit.attempt_id, channel, message.subject, message.body)
+                for (reminder, message, permit), result in zip(items, results, strict=True)
+                if isinstance(result, DeliveryResult)
+            ],
+        )
         done.update(dict.fromkeys((rid for rid, _a, _ref in sent), "sent"))
         for (reminder, message, permit), result in zip(items, results, strict=True):
             if not isinstance(result, DeliveryResult):

@@ -19,6 +19,7 @@ from compliance.models import ContactAttempt, Outcome
 from compliance.services import contact_attempt_record, permit_attempts_complete
 from debtors.models import Loan
 from debtors.sql import literal
+from messaging.models import SentMessage
 from reminders.models import Reminder, ReminderStatus
 
 
@@ -260,9 +261,12 @@ def reminders_settle(
     return linked
 
 
-def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:
+def reminders_mark_sent(
+    *, sent: list[tuple[int, int, str]], words: list[tuple[int, int, str, str, str]] = ()
+) -> int:
     """Sends a provider took, ``(id, attempt_id, provider_ref)``: each reminder ``sent`` and its
-    permit's attempt completed, in one transaction. Returns how many reminders changed."""
+    permit's attempt completed, in one transaction, with what each message said (``words``:
+    ``(debtor_id, attempt_id, channel, subject, body)``). Returns how many reminders changed."""
     if not sent:
         return 0
     now = timezone.now()
@@ -274,6 +278,22 @@ def reminders_mark_sent(*, sent: list[tuple[int, int, str]]) -> int:
             )
             done = [row[0] for row in cursor.fetchall()]
         permit_attempts_complete(attempt_ids=done, outcome=Outcome.SENT, now=now)
+        completed = set(done)
+        SentMessage.objects.bulk_create(
+            [
+                SentMessage(
+                    debtor_id=debtor_id,
+                    attempt_id=attempt_id,
+                    channel=channel,
+                    subject=subject[:200],
+                    body=body,
+                    created_at=now,
+                )
+                for debtor_id, attempt_id, channel, subject, body in words
+                if attempt_id in completed
+            ],
+            ignore_conflicts=True,
+        )
     return len(done)
 
 

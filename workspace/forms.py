@@ -23,6 +23,7 @@ from compliance.reasons import Reason
 from compliance.rules import validate_rules
 from debtors.models import Channel, ContactPoint, Language, Loan, RepaymentPlan
 from debtors.validators import validate_country
+from workspace import formats
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -127,7 +128,7 @@ class OutcomeForm(forms.Form):
 def _loan_field():
     field = forms.ModelChoiceField(label=_("Loan"), queryset=None, empty_label=None)
     field.label_from_instance = lambda loan: (
-        f"{loan.external_ref} · {loan.outstanding.normalize():f} {loan.currency}"
+        f"{loan.external_ref} · {formats.money(loan.outstanding, loan.currency)}"
     )
     return field
 
@@ -191,6 +192,64 @@ class PlanForm(forms.Form):
         if first and first < timezone.localdate():
             self.add_error("first_date", _("The first installment cannot be in the past."))
         return data
+
+
+class WrapUp:
+    """The end of a call in one form: its outcome and note, then what was agreed, if anything
+    (a promise, a plan or a callback). The follow-up's fields carry a prefix (``promise-``,
+    ``plan-``, ``callback-``) and only the chosen follow-up is validated; the page shows only
+    its fields, so the browser is not asked to require the others."""
+
+    FOLLOW_UPS = (
+        # value, label, keyboard shortcut
+        ("note", _("Nothing more"), "n"),
+        ("promise", _("Promise to pay"), "p"),
+        ("plan", _("Repayment plan"), "l"),
+        ("callback", _("Callback"), "b"),
+    )
+
+    def __init__(self, data=None, *, debtor, attempt=None):
+        self.outcome = OutcomeForm(data, initial={"attempt": attempt} if attempt else None)
+        self.follow_up = (data or {}).get("follow_up", "note")
+        if self.follow_up not in {value for value, _label, _key in self.FOLLOW_UPS}:
+            self.follow_up = "note"
+        today = timezone.localdate()
+        self.forms = {
+            "promise": PromiseForm(
+                data, debtor=debtor, prefix="promise", use_required_attribute=False
+            ),
+            "plan": PlanForm(
+                data,
+                debtor=debtor,
+                prefix="plan",
+                use_required_attribute=False,
+                initial={"first_date": today},
+            ),
+            "callback": CallbackForm(data, prefix="callback", use_required_attribute=False),
+        }
+        self.is_bound = data is not None
+
+    @property
+    def chosen(self) -> forms.Form | None:
+        return self.forms.get(self.follow_up)
+
+    def is_valid(self) -> bool:
+        # Both are validated, so every error shows at once.
+        outcome_ok = self.outcome.is_valid()
+        chosen = self.chosen
+        return (chosen is None or chosen.is_valid()) and outcome_ok
+
+    def follow_ups(self):
+        """(value, label, key, form, checked) for the page."""
+        return [
+            (value, label, key, self.forms.get(value), value == self.follow_up)
+            for value, label, key in self.FOLLOW_UPS
+        ]
+
+    @property
+    def has_errors(self) -> bool:
+        chosen = self.chosen
+        return bool(self.outcome.errors or (chosen is not None and chosen.errors))
 
 
 class ContactPointStatusForm(forms.Form):

@@ -10,12 +10,9 @@ from workspace.views import dashboards as dashboard_views
 
 case_actions = [
     path("note/", case_views.note_add, name="case-note"),
-    path("callback/", case_views.callback_add, name="case-callback"),
     path("callbacks/<int:callback_id>/done/", case_views.callback_done, name="case-callback-done"),
     path("call/", case_views.call_place, name="case-call"),
-    path("outcome/", case_views.outcome_log, name="case-outcome"),
-    path("promise/", case_views.promise_add, name="case-promise"),
-    path("plan/", case_views.plan_add, name="case-plan"),
+    path("outcome/", case_views.wrap_up, name="case-outcome"),
     path("plan/preview/", case_views.plan_preview, name="case-plan-preview"),
     path("contact-point/", case_views.contact_point_status, name="case-contact-point"),
     path("hold/", case_views.hold_add, name="case-hold"),

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.utils import translation
+from playwright.sync_api import expect
 
 from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
 from compliance.models import ContactPolicy
@@ -109,9 +110,8 @@ def test_collector_supervisor_and_admin_journey(browser_page, shots, case, peopl
         assert debtor.full_name in page.inner_text("h1")
         shots(page, "case")
 
-        open_panel(page, "panel-call")
         page.click("#place-call")
-        page.wait_for_load_state()
+        page.wait_for_selector("#blocked")
         blocked = page.locator("#blocked")
         assert t("Outside the contact hours") in blocked.inner_text()
         # Allowed again at 08:00 in Shanghai; the collector's zone (UTC) shows 00:00.
@@ -122,43 +122,52 @@ def test_collector_supervisor_and_admin_journey(browser_page, shots, case, peopl
 
     with time_machine.travel(day, tick=True):
         page.goto(f"/cases/{case.pk}/")
-        open_panel(page, "panel-call")
         page.click("#place-call")
-        page.wait_for_load_state()
+        page.wait_for_selector("#dial-link")
         allowed = t("The gate allowed the call. Dial %(number)s now, then log the outcome.")
         assert allowed % {"number": "+8613800138000"} in page.inner_text(".messages")
+        # The number stays in view, as a tel: link, while the collector scrolls.
+        dial = page.locator("#dial-link")
+        assert dial.get_attribute("href") == "tel:+8613800138000"
+        page.mouse.wheel(0, 2000)
+        assert dial.is_visible() and dial.bounding_box()["y"] >= 0
+        shots(page, "call-allowed")
+
+        # One wrap-up: the outcome, its note and the promise, saved together.
         outcome = open_panel(page, "outcome")
         outcome.locator("select[name=code]").select_option(label=t("Promise to pay"))
         outcome.locator("textarea[name=note]").fill("Will pay on Friday")
-        page.click("#log-outcome")
-        page.wait_for_load_state()
-        assert "Will pay on Friday" in page.inner_text("#timeline")
-        shots(page, "outcome-logged")
-
-        promise = open_panel(page, "panel-promise")
-        promise.locator("input[name=amount]").fill("100.00")
-        promise.locator("input[name=promised_date]").fill(
+        outcome.locator("input[name=follow_up][value=promise]").check()
+        outcome.locator("input[name=promise-amount]").fill("100.00")
+        outcome.locator("input[name=promise-promised_date]").fill(
             (day.date() + dt.timedelta(days=5)).isoformat()
         )
-        page.click("#save-promise")
-        page.wait_for_load_state()
-        assert t("Promise to pay recorded.") in page.inner_text(".messages")
+        page.click("#log-outcome")
+        expect(page.locator(".messages")).to_contain_text(
+            t("Call outcome and promise to pay recorded.")
+        )
+        assert "Will pay on Friday" in page.inner_text("#timeline")
+        shots(page, "wrapped-up")
 
-        plan = open_panel(page, "panel-plan")
-        plan.locator("input[name=count]").fill("2")
-        plan.locator("select[name=frequency]").select_option("monthly")
-        plan.locator("input[name=first_date]").fill((day.date() + dt.timedelta(days=7)).isoformat())
-        plan.locator("input[name=discount_amount]").fill("50")
-        plan.locator("input[name=discount_reason]").fill("Medical bills")
-        plan.get_by_role("button", name=t("Calculate")).click()
+        # An inbound call agreeing a plan, with a discount that needs approval.
+        outcome = open_panel(page, "outcome")
+        outcome.locator("select[name=code]").select_option(label=t("Repayment plan agreed"))
+        outcome.locator("input[name=follow_up][value=plan]").check()
+        outcome.locator("input[name=plan-count]").fill("2")
+        outcome.locator("select[name=plan-frequency]").select_option("monthly")
+        outcome.locator("input[name=plan-first_date]").fill(
+            (day.date() + dt.timedelta(days=7)).isoformat()
+        )
+        outcome.locator("input[name=plan-discount_amount]").fill("50")
+        outcome.locator("input[name=plan-discount_reason]").fill("Medical bills")
+        outcome.get_by_role("button", name=t("Calculate")).click()
         page.wait_for_selector("#plan-preview table")
-        assert "¥" in page.inner_text("#plan-preview") or "CN¥" in page.inner_text("#plan-preview")
+        assert "¥" in page.inner_text("#plan-preview")
         shots(page, "plan-calculator")
-        page.click("#save-plan")
-        page.wait_for_load_state()
-        assert t(
-            "Plan proposed; the discount waits for a supervisor's approval."
-        ) in page.inner_text(".messages")
+        page.click("#log-outcome")
+        expect(page.locator(".messages")).to_contain_text(
+            t("Call outcome recorded; the plan's discount waits for a supervisor's approval.")
+        )
         shots(page, "plan-proposed")
         log_out(page)
 

@@ -19,7 +19,7 @@ from compliance.models import ContactAttempt, ContactPolicy
 from debtors.models import ChannelConsent, ContactPoint
 from debtors.services import debtor_set_holds, payment_post
 from messaging.channels.base import Found
-from messaging.models import InboxMessage, MessageTemplate, PrintJob
+from messaging.models import InboxMessage, MessageTemplate, PrintJob, SentMessage
 from reminders import dispatcher, planner
 from reminders.models import Reminder, ReminderStatus
 
@@ -111,6 +111,12 @@ def test_sent_reminders_are_contact_attempts_in_the_api(db, outbox, client, supe
     assert mail.outbox[0].extra_headers["X-Idempotency-Key"].startswith("reminder-")
     inbox = InboxMessage.objects.get(debtor=debtor)
     assert "/p/" in inbox.body
+    # Each sent message's words are kept with its attempt (the case timeline shows them).
+    words = {m.channel: m for m in SentMessage.objects.filter(debtor=debtor)}
+    assert set(words) == {"email", "in_app"}
+    assert words["in_app"].body == inbox.body
+    assert words["email"].body == mail.outbox[0].body
+    assert {m.attempt.outcome for m in words.values()} == {"sent"}
 
 
 def test_a_hold_closes_the_reminder_with_its_reason(db, outbox):

@@ -13,11 +13,8 @@ CASE_ACTIONS = [
     ("case-detail", "get", {}),
     ("case-panel-plan", "get", {}),
     ("case-note", "post", {"body": "x"}),
-    ("case-callback", "post", {"due_at": "2030-01-01T10:00"}),
     ("case-call", "post", {}),
     ("case-outcome", "post", {}),
-    ("case-promise", "post", {}),
-    ("case-plan", "post", {}),
     ("case-plan-preview", "post", {}),
     ("case-contact-point", "post", {}),
     ("case-hold", "post", {"kind": "dispute", "reason": "x"}),
@@ -77,9 +74,9 @@ def test_collector_cannot_reveal_on_another_case(client, collector, others_case,
 @pytest.mark.parametrize(
     ("name", "field"),
     [
-        ("case-promise", "loan"),
-        ("case-plan", "loan"),
-        ("case-plan-preview", "loan"),
+        ("case-outcome", "promise-loan"),
+        ("case-outcome", "plan-loan"),
+        ("case-plan-preview", "plan-loan"),
         ("case-call", "contact_point"),
         ("case-contact-point", "contact_point"),
         ("case-message", "contact_point"),
@@ -91,14 +88,16 @@ def test_a_form_naming_another_cases_object_is_refused(
 ):
     client.force_login(collector)
     other = others_case.debtor
-    foreign = {"loan": other.loans.first().pk, "contact_point": other.contact_points.first().pk}
+    loan, point = other.loans.first().pk, other.contact_points.first().pk
+    foreign = {"promise-loan": loan, "plan-loan": loan, "contact_point": point}
     data = {
         field: foreign[field],
-        "amount": "10",
-        "promised_date": "2030-01-01",
-        "count": 2,
-        "frequency": "monthly",
-        "first_date": "2030-01-01",
+        "follow_up": field.split("-")[0],
+        "promise-amount": "10",
+        "promise-promised_date": "2030-01-01",
+        "plan-count": 2,
+        "plan-frequency": "monthly",
+        "plan-first_date": "2030-01-01",
         "status": "invalid",
         "body": "hi",
     }

@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils.html import escape
 
 from cases.models import Callback, CallDisposition, DispositionCode, Note, RevealLog
 from compliance.models import ContactAttempt, ContactDecision
 from debtors.models import ContactPoint, PromiseToPay, RepaymentPlan
-from tests.factories import make_contact_point, make_debtor, make_loan
+from messaging.models import SentMessage
+from tests.factories import make_case, make_contact_point, make_debtor, make_loan
 
 from .conftest import DAYTIME, NIGHT
 
@@ -89,17 +91,25 @@ def test_call_outside_hours_is_refused_with_reason_and_times(logged_in, work, ph
     assert not ContactAttempt.objects.filter(debtor_id=work.debtor_id).exists()
 
 
+def _outcome(code: str = "promise", **fields) -> dict:
+    return {"code": DispositionCode.objects.get(code=code).pk, **fields}
+
+
 def test_allowed_call_then_outcome_completes_the_attempt(logged_in, work, phone):
     with time_machine.travel(DAYTIME, tick=False):
         response = logged_in.post(url("case-call", work), {"contact_point": phone.pk})
         assert response.status_code == 302
         attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
         assert attempt.outcome == "pending"
-        page = logged_in.get(url("case-detail", work))
-        assert page.context["forms"]["outcome"].initial["attempt"] == attempt.pk
-        code = DispositionCode.objects.get(code="promise")
+        page = logged_in.get(response["Location"])
+        wrap = page.context["forms"]["outcome"]
+        assert wrap.outcome.initial["attempt"] == attempt.pk
+        body = page.content.decode()
+        # The call bar: the number to dial as a tel: link, the outcome ready for the keyboard.
+        assert f'href="tel:{phone.value}"' in body
+        assert "autofocus" in str(wrap.outcome["code"])
         response = logged_in.post(
-            url("case-outcome", work), {"attempt": attempt.pk, "code": code.pk, "note": "will pay"}
+            url("case-outcome", work), _outcome(attempt=attempt.pk, note="will pay")
         )
     assert response.status_code == 302
     attempt.refresh_from_db()
@@ -107,77 +117,141 @@ def test_allowed_call_then_outcome_completes_the_attempt(logged_in, work, phone)
     assert CallDisposition.objects.get(attempt=attempt).note == "will pay"
     timeline = logged_in.get(url("case-detail", work)).content.decode()
     assert "will pay" in timeline
+    assert 'href="tel:' not in timeline  # the call is wrapped up: no number until the gate asks
 
 
 def test_wrong_number_outcome_marks_the_number(logged_in, work, phone):
     with time_machine.travel(DAYTIME, tick=False):
         logged_in.post(url("case-call", work), {"contact_point": phone.pk})
         attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
-        code = DispositionCode.objects.get(code="wrong_number")
-        logged_in.post(url("case-outcome", work), {"attempt": attempt.pk, "code": code.pk})
+        logged_in.post(url("case-outcome", work), _outcome("wrong_number", attempt=attempt.pk))
     phone.refresh_from_db()
     assert phone.status == ContactPoint.Status.WRONG_PARTY
 
 
-def test_promise_is_recorded_and_bad_input_is_kept(logged_in, work, loan):
+def test_wrap_up_records_outcome_and_promise_together(logged_in, work, loan, phone):
     with time_machine.travel(DAYTIME, tick=False):
-        bad = logged_in.post(
-            url("case-promise", work),
-            {"loan": loan.pk, "amount": "12.345", "promised_date": "2026-03-10"},
+        logged_in.post(url("case-call", work), {"contact_point": phone.pk})
+        attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
+        response = logged_in.post(
+            url("case-outcome", work),
+            _outcome(
+                attempt=attempt.pk,
+                note="pays Friday",
+                follow_up="promise",
+                **{"promise-loan": loan.pk, "promise-amount": "50.00"},
+                **{"promise-promised_date": "2026-03-10"},
+            ),
         )
-        assert bad.status_code == 400
-        assert 'value="12.345"' in bad.content.decode()
-        assert bad.context["forms"]["promise"].errors
-        past = logged_in.post(
-            url("case-promise", work),
-            {"loan": loan.pk, "amount": "50", "promised_date": "2026-01-01"},
-        )
-        assert "cannot be dated in the past" in past.content.decode()
-        ok = logged_in.post(
-            url("case-promise", work),
-            {"loan": loan.pk, "amount": "50.00", "promised_date": "2026-03-10"},
-        )
-    assert ok.status_code == 302
+        assert response.status_code == 302
+        page = logged_in.get(url("case-detail", work)).content.decode()
+    attempt.refresh_from_db()
+    assert attempt.outcome == "conversation"
     promise = PromiseToPay.objects.get(loan=loan)
-    assert promise.amount == Decimal("50.00")
+    assert (promise.amount, promise.promised_date) == (Decimal("50.00"), dt.date(2026, 3, 10))
+    assert "Call outcome and promise to pay recorded." in page
+    # The timeline says what was promised: the amount with its currency, and the date.
+    assert "CN¥50.00" in page or "¥50.00" in page
+    assert "Mar 10, 2026" in page
+
+
+def test_wrap_up_with_a_bad_promise_records_nothing_and_keeps_what_was_typed(
+    logged_in, work, loan, phone
+):
+    with time_machine.travel(DAYTIME, tick=False):
+        logged_in.post(url("case-call", work), {"contact_point": phone.pk})
+        attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
+        typed = _outcome(
+            attempt=attempt.pk,
+            note="pays Friday",
+            follow_up="promise",
+            **{"promise-loan": loan.pk, "promise-amount": "12.345"},
+            **{"promise-promised_date": "2026-03-10"},
+        )
+        bad = logged_in.post(url("case-outcome", work), typed)
+        assert bad.status_code == 400
+        body = bad.content.decode()
+        assert 'value="12.345"' in body
+        assert "pays Friday" in body
+        # The error is next to its field.
+        wrap = bad.context["forms"]["outcome"]
+        assert wrap.forms["promise"].errors["amount"]
+        assert 'id="id_promise-amount-errors"' in body
+        past = logged_in.post(
+            url("case-outcome", work),
+            {**typed, "promise-amount": "50", "promise-promised_date": "2026-01-01"},
+        )
+        assert past.status_code == 400
+        assert "cannot be dated in the past" in past.content.decode()
+    # Nothing of it was kept: the outcome waits, no promise.
+    attempt.refresh_from_db()
+    assert attempt.outcome == "pending"
+    assert not CallDisposition.objects.filter(attempt=attempt).exists()
+    assert not PromiseToPay.objects.exists()
+
+
+def test_wrap_up_then_next_case_goes_to_the_next_case(logged_in, work, loan, phone, collector):
+    other = make_debtor(full_name="Next Debtor")
+    make_loan(other)
+    make_contact_point(other, value="+8613900139000")
+    other_case = make_case(other, collector)
+    with time_machine.travel(DAYTIME, tick=False):
+        logged_in.post(url("case-call", work), {"contact_point": phone.pk})
+        attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
+        response = logged_in.post(
+            url("case-outcome", work), _outcome("no_answer", attempt=attempt.pk, then="next")
+        )
+        assert response["Location"] == url("case-detail", other_case)
+        # Through htmx the browser is told to go there itself.
+        logged_in.post(
+            url("case-call", other_case), {"contact_point": other.contact_points.get().pk}
+        )
+        attempt = ContactAttempt.objects.get(debtor_id=other.pk)
+        response = logged_in.post(
+            url("case-outcome", other_case),
+            _outcome("no_answer", attempt=attempt.pk, then="next"),
+            headers={"HX-Request": "true"},
+        )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == reverse("home")  # both were just worked: nothing next
 
 
 def test_plan_without_discount_starts_at_once(logged_in, work, loan):
     with time_machine.travel(DAYTIME, tick=False):
         response = logged_in.post(
-            url("case-plan", work),
-            {"loan": loan.pk, "count": 3, "frequency": "monthly", "first_date": "2026-03-15"},
+            url("case-outcome", work),
+            _outcome(
+                follow_up="plan",
+                **{"plan-loan": loan.pk, "plan-count": 3, "plan-frequency": "monthly"},
+                **{"plan-first_date": "2026-03-15"},
+            ),
         )
     assert response.status_code == 302
     plan = RepaymentPlan.objects.get(loan=loan)
     assert plan.status == RepaymentPlan.Status.ACTIVE
     assert sum(i.amount_due for i in plan.installments.all()) == Decimal("300.00")
+    inbound = ContactAttempt.objects.get(debtor_id=work.debtor_id)
+    assert inbound.direction == "inbound"
 
 
 def test_plan_with_discount_waits_for_approval(logged_in, work, loan):
+    plan_fields = {
+        "plan-loan": loan.pk,
+        "plan-count": 2,
+        "plan-frequency": "weekly",
+        "plan-first_date": "2026-03-09",
+        "plan-discount_amount": "30",
+    }
     with time_machine.travel(DAYTIME, tick=False):
         missing_reason = logged_in.post(
-            url("case-plan", work),
-            {
-                "loan": loan.pk,
-                "count": 2,
-                "frequency": "weekly",
-                "first_date": "2026-03-09",
-                "discount_amount": "30",
-            },
+            url("case-outcome", work), _outcome(follow_up="plan", **plan_fields)
         )
         assert missing_reason.status_code == 400
         assert "needs a reason" in missing_reason.content.decode()
+        assert not ContactAttempt.objects.exists()
         logged_in.post(
-            url("case-plan", work),
-            {
-                "loan": loan.pk,
-                "count": 2,
-                "frequency": "weekly",
-                "first_date": "2026-03-09",
-                "discount_amount": "30",
-                "discount_reason": "hardship",
-            },
+            url("case-outcome", work),
+            _outcome(follow_up="plan", **plan_fields, **{"plan-discount_reason": "hardship"}),
         )
     plan = RepaymentPlan.objects.get(loan=loan)
     assert plan.status == RepaymentPlan.Status.PROPOSED
@@ -188,7 +262,12 @@ def test_plan_calculator_previews_without_saving(logged_in, work, loan):
     with time_machine.travel(DAYTIME, tick=False):
         response = logged_in.post(
             url("case-plan-preview", work),
-            {"loan": loan.pk, "count": 3, "frequency": "monthly", "first_date": "2026-03-31"},
+            {
+                "plan-loan": loan.pk,
+                "plan-count": 3,
+                "plan-frequency": "monthly",
+                "plan-first_date": "2026-03-31",
+            },
             headers={"HX-Request": "true"},
         )
     body = response.content.decode()
@@ -203,10 +282,24 @@ def test_note_callback_and_hold(logged_in, work):
         empty = logged_in.post(url("case-note", work), {"body": ""})
         assert empty.status_code == 400
         logged_in.post(url("case-note", work), {"body": "Asked for statement"})
-        past = logged_in.post(url("case-callback", work), {"due_at": "2026-03-01T09:00"})
+        past = logged_in.post(
+            url("case-outcome", work),
+            _outcome(
+                "callback_requested",
+                follow_up="callback",
+                **{"callback-due_at": "2026-03-01T09:00"},
+            ),
+        )
         assert past.status_code == 400
         assert 'value="2026-03-01T09:00"' in past.content.decode()
-        logged_in.post(url("case-callback", work), {"due_at": "2026-03-02T15:00", "note": "x"})
+        logged_in.post(
+            url("case-outcome", work),
+            _outcome(
+                "callback_requested",
+                follow_up="callback",
+                **{"callback-due_at": "2026-03-02T15:00"},
+            ),
+        )
         no_date = logged_in.post(url("case-hold", work), {"kind": "hardship", "reason": "lost job"})
         assert no_date.status_code == 400
         logged_in.post(url("case-hold", work), {"kind": "dispute", "reason": "not my loan"})
@@ -257,9 +350,7 @@ def test_times_are_shown_in_the_viewers_zone(logged_in, work):
     assert "9:00" in body  # 01:00 UTC is 09:00 in Shanghai
 
 
-@pytest.mark.parametrize(
-    "name", ["call", "outcome", "promise", "plan", "note", "callback", "message", "hold"]
-)
+@pytest.mark.parametrize("name", ["outcome", "note", "message", "hold"])
 def test_closed_panels_load_their_form_when_opened(logged_in, work, name):
     response = logged_in.get(url("case-panel", work, name), headers={"HX-Request": "true"})
     assert response.status_code == 200
@@ -286,9 +377,14 @@ def test_sms_from_a_template_passes_the_gate_and_is_sent(
         logged_in.post(
             url("case-message", work), {"contact_point": phone.pk, "template": template.key}
         )
+        page = logged_in.get(url("case-detail", work)).content.decode()
     attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id, channel="sms")
     assert attempt.outcome == "sent"
     assert ContactDecision.objects.get(debtor_id=work.debtor_id, channel="sms").allowed
+    # What the message said is kept, and the timeline shows it.
+    words = SentMessage.objects.get(attempt=attempt)
+    assert words.body.strip()
+    assert escape(words.body.splitlines()[0]) in page
 
 
 def test_sms_at_night_is_refused_with_the_reason(logged_in, work, phone):

@@ -44,16 +44,31 @@ def test_queue_shows_whether_the_debtor_may_be_called_now(client, collector, wor
     with time_machine.travel(DAYTIME, tick=False):
         assert "badge good" in client.get(reverse("home")).content.decode()
     with time_machine.travel(NIGHT, tick=False):
-        assert "Not now" in client.get(reverse("home")).content.decode()
+        body = client.get(reverse("home")).content.decode()
+    # "Not now" says why and until when (08:00 in Shanghai, shown in the viewer's zone).
+    assert "Not now" in body
+    assert "Outside the contact hours" in body
+    assert "until " in body
 
 
-def test_queue_shows_the_outstanding_amount_with_its_cents(client, collector, work):
+def test_queue_not_now_for_a_hold_says_it_waits_for_the_hold(client, collector, work):
+    work.debtor.dispute = True
+    work.debtor.save()
+    client.force_login(collector)
+    with time_machine.travel(DAYTIME, tick=False):
+        body = client.get(reverse("home")).content.decode()
+    assert "until the hold is lifted" in body
+
+
+def test_queue_shows_each_balance_with_its_currency(client, collector, work):
+    make_loan(work.debtor, currency="USD")
     case_priorities_refresh(debtor_ids=[work.debtor_id])
     client.force_login(collector)
     body = client.get(reverse("home")).content.decode()
-    assert '<td class="num">300.00</td>' in body
+    # Never one sum of two currencies: each balance with its own.
+    assert "CN¥300.00 · $300.00" in body
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
-    assert '<td class="num">300.00</td>' in client.get(reverse("home")).content.decode()
+    assert "¥300.00 · US$300.00" in client.get(reverse("home")).content.decode()
 
 
 def test_queue_runs_a_bounded_number_of_queries(client, collector, django_assert_max_num_queries):

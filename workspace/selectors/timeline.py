@@ -11,8 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, models
-from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from cases.models import Callback, Case, Note
@@ -29,6 +28,7 @@ from debtors.models import (
     RepaymentPlan,
 )
 from debtors.sql import instance_from_json
+from messaging.models import SentMessage
 from reminders.models import Reminder, ReminderStage
 from reminders.selectors import reason_text
 from selfservice.models import PortalEvent
@@ -47,6 +47,13 @@ class TimelineEntry:
     actor: str = ""
     tone: str = ""  # "", "good", "bad", "warn"
     changes: list[tuple[str, str, str]] = field(default_factory=list)
+    # What the entry was about, formatted by the page in the viewer's language: an amount and
+    # its currency, a date or an instant it is due by, the words of a message.
+    amount: Decimal | None = None
+    currency: str = ""
+    due_on: dt.date | None = None
+    due_at: dt.datetime | None = None
+    quote: str = ""
 
 
 TIMELINE_LIMIT = 40
@@ -79,6 +86,7 @@ def timeline(
         *(_portal_entry(row) for row in rows["portal"]),
         *_payment_entries(debtor, loans, limit=limit),
         *_history_entries(history, limit=limit),
+        *_promise_entries(history, _currencies(debtor, loans)),
     ]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]
@@ -98,6 +106,7 @@ def _attempt_entry(row: dict) -> TimelineEntry:
     return TimelineEntry(
         at=row["occurred_at"],
         kind="attempt",
+        quote=row["message"] or "",
         title=_("%(direction)s: %(channel)s")
         % {
             "direction": choice_label(ContactAttempt, "direction", row["direction"]),
@@ -133,7 +142,7 @@ def _callback_entry(row: dict) -> TimelineEntry:
         % {"status": choice_label(Callback, "status", row["status"])},
         detail=row["note"],
         actor=row["creator_name"],
-        changes=[(_("due at"), "", timezone.localtime(row["due_at"]).strftime("%Y-%m-%d %H:%M"))],
+        due_at=row["due_at"],
     )
 
 
@@ -192,10 +201,11 @@ def _payment_entries(debtor: Debtor, loans: list[Loan] | None, *, limit: int):
         TimelineEntry(
             at=p.received_at,
             kind="payment",
-            title=_("Payment %(amount)s %(currency)s on %(loan)s")
-            % {"amount": p.amount.normalize(), "currency": loan.currency, "loan": loan},
+            title=_("Payment on %(loan)s") % {"loan": loan},
             detail=choice_label(Payment, "method", p.method),
             tone="good",
+            amount=p.amount,
+            currency=loan.currency,
         )
         for p, loan in payments
     ]
@@ -219,6 +229,9 @@ def timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
             "actor_label",
             code_label=F("disposition__code__label"),
             disposition_note=F("disposition__note"),
+            message=Subquery(
+                SentMessage.objects.filter(attempt_id=OuterRef("pk")).values("body")[:1]
+            ),
         )[:limit],
         "decision": ContactDecision.objects.filter(debtor_id=debtor_id)
         .order_by("-decided_at", "-id")
@@ -337,10 +350,37 @@ def timeline_statement(limit: int):
     return " UNION ALL ".join(parts), tuple(keys), tuple(params), tuple(datetimes)
 
 
+def _currencies(debtor: Debtor, loans: list[Loan] | None) -> dict[int, str]:
+    """Each of the debtor's loans' currency, by loan id."""
+    if loans is not None:
+        return {loan.pk: loan.currency for loan in loans}
+    return dict(Loan.objects.filter(debtor=debtor).values_list("pk", "currency"))
+
+
+def _promise_entries(history: dict[Any, list], currencies: dict[int, str]) -> list[TimelineEntry]:
+    """A promise made: its amount, with the loan's currency, and the date it is due by. (The
+    history entries show how its status changed afterwards.)"""
+    return [
+        TimelineEntry(
+            at=row.history_date,
+            kind="promise",
+            title=_("Promise to pay"),
+            actor=row.actor_label or "",
+            amount=row.amount,
+            currency=currencies.get(row.loan_id, ""),
+            due_on=row.promised_date,
+        )
+        for row in history.get(PromiseToPay, ())
+        if row.history_type == "+"
+    ]
+
+
 def _history_entries(history: dict[Any, list], *, limit: int) -> list[TimelineEntry]:
     out = []
     for model, rows in history.items():
         for change in changes_from_rows(model, rows, limit=limit):
+            if model is PromiseToPay and change.created:
+                continue  # a promise entry of its own (``_promise_entries``)
             out.append(
                 TimelineEntry(
                     at=change.at,

@@ -2,115 +2,25 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zoneinfo
-from decimal import Decimal
-from functools import lru_cache
 
-from babel.core import Locale
-from babel.dates import format_date, format_time
-from babel.numbers import format_currency, format_decimal, format_percent
 from django import template
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from compliance.reasons import reason_label
+from workspace import formats
 from workspace.selectors.labels import choice_label
 
 register = template.Library()
 
 
-def babel_locale() -> Locale:
-    """The babel locale of the active language (``zh-hans`` -> ``zh_Hans_CN``)."""
-    return _locale(translation.get_language() or "en")
-
-
-@lru_cache(maxsize=16)
-def _locale(code: str) -> Locale:
-    # Parsing a locale is costly and a page formats hundreds of values: parse each once.
-    if code.lower().startswith("zh"):
-        return Locale.parse("zh_Hans_CN")
-    return Locale.parse(translation.to_locale(code))
-
-
-# A page formats the same amounts, dates and instants many times over (an installment plan
-# repeats its amount, a timeline its days), and formatting in a locale is the costly part of
-# rendering it: each filter remembers what it gave for a value in a language.
-FORMAT_CACHE_SIZE = 8192
-
-
-def _language() -> str:
-    return translation.get_language() or "en"
-
-
-@register.filter
-def money(amount, currency: str = ""):
-    """An amount in its currency, formatted for the active language (``¥1,234.50``)."""
-    if amount is None or amount == "":
-        return "—"
-    return _money(str(amount), currency or "", _language())
-
-
-@lru_cache(maxsize=FORMAT_CACHE_SIZE)
-def _money(amount: str, currency: str, language: str) -> str:
-    value = Decimal(amount)
-    if not currency:
-        # Cents always shown, up to the four places the columns hold: 1,234.50, not 1,234.5.
-        return format_decimal(value, format="#,##0.00##", locale=_locale(language))
-    return format_currency(value, currency, locale=_locale(language))
-
-
-@register.filter
-def num(value):
-    if value is None or value == "":
-        return "—"
-    return _num(type(value), value, _language())
-
-
-@lru_cache(maxsize=FORMAT_CACHE_SIZE)
-def _num(_kind: type, value, language: str) -> str:
-    return format_decimal(value, locale=_locale(language))
-
-
-@register.filter
-def pct(value):
-    """A ratio (0.25) as a percentage for the active language."""
-    if value is None:
-        return "—"
-    return format_percent(value, format="#,##0.0%", locale=babel_locale())
-
-
-@register.filter
-def when(value, zone_name: str = ""):
-    """An instant in the viewer's zone (or ``zone_name``), formatted for the active language."""
-    if not value:
-        return "—"
-    if isinstance(value, dt.datetime):
-        tz = zoneinfo.ZoneInfo(zone_name) if zone_name else timezone.get_current_timezone()
-        return _instant(value, tz, _language())
-    return _day(value, _language())
-
-
-@lru_cache(maxsize=FORMAT_CACHE_SIZE)
-def _instant(value: dt.datetime, tz, language: str) -> str:
-    local = value.astimezone(tz)
-    locale = _locale(language)
-    return f"{format_date(local, 'medium', locale=locale)} {format_time(local, 'short', locale=locale)}"
-
-
-@register.filter
-def day(value):
-    if not value:
-        return "—"
-    return _day(value, _language())
-
-
-@lru_cache(maxsize=FORMAT_CACHE_SIZE)
-def _day(value: dt.date, language: str) -> str:
-    return format_date(value, "medium", locale=_locale(language))
+for _name in ("money", "num", "pct", "when", "day"):
+    register.filter(_name, getattr(formats, _name))
+money, num, when, day = formats.money, formats.num, formats.when, formats.day
 
 
 @register.filter
@@ -150,23 +60,27 @@ def contactable(decision):
         return format_html('<span class="badge">{}</span>', gettext("Unknown"))
     if decision.allowed:
         return format_html('<span class="badge good">{}</span>', gettext("Yes"))
-    badge = format_html(
-        '<span class="badge warn" title="{}">{}</span>',
-        " ".join(str(reason) for reason in decision.reasons),
-        gettext("Not now"),
-    )
-    if not decision.next_allowed_at:
-        return badge
+    if decision.next_allowed_at:
+        until = gettext("until %(when)s") % {"when": when(decision.next_allowed_at)}
+    else:
+        until = gettext("until the hold is lifted")
     return format_html(
-        '{}\n  <small class="muted">{} {}</small>',
-        badge,
-        gettext("from"),
-        when(decision.next_allowed_at),
+        '<span class="badge warn">{}</span> <small class="why">{} · {}</small>',
+        gettext("Not now"),
+        "; ".join(str(reason_label(code)) for code in decision.reasons),
+        until,
     )
+
+
+def balances(amounts) -> str:
+    """A debtor's outstanding balances, one per currency: ``¥1,200.00 · $35.00``."""
+    if not amounts:
+        return "—"
+    return " · ".join(money(amount, currency) for currency, amount in amounts)
 
 
 @register.simple_tag
-def queue_row(case, decision, with_selection: bool = False):
+def queue_row(case, decision, amounts, with_selection: bool = False):
     """One row of the work queue, rendered here rather than by the template: a queue page shows
     25 of them, and each cell of a template row costs several times more to render."""
     ref = case.debtor.external_ref
@@ -189,7 +103,7 @@ def queue_row(case, decision, with_selection: bool = False):
         ),
         format_html('<td class="num">{}</td>', num(case.priority)),
         format_html('<td class="num">{}</td>', num(case.max_days_past_due)),
-        format_html('<td class="num">{}</td>', money(case.total_outstanding)),
+        format_html('<td class="num">{}</td>', balances(amounts)),
         format_html("<td>{}</td>", choice_label(type(case), "status", case.status)),
         format_html("<td>{}</td>", contactable(decision)),
         format_html("<td>{}</td>", when(case.last_contact_at)),

@@ -1,13 +1,22 @@
 """The case page and its actions. Each action calls one service and returns to the page, where
-the timeline already shows it; a form with errors is shown again with what was typed."""
+the timeline already shows it; a form with errors is shown again with what was typed, each
+error next to its field.
+
+A collector's call runs as one flow: the call bar (always in view) asks the gate and shows the
+number to dial; the wrap-up records the outcome and what was agreed (a promise, a plan, a
+callback or just a note) in one form, and its "Save and next case" goes to the next case. The
+page's forms post through htmx and the page is redrawn in place, so nothing typed or scrolled
+to is lost; without JavaScript they post and redirect as plain forms."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -27,20 +36,18 @@ from debtors.validators import apply_errors
 from messaging.channels.base import OutcomeUnknown, PermanentError, TransientError, get_backend
 from messaging.models import MessageTemplate
 from workspace.forms import (
-    CallbackForm,
     CloseCaseForm,
     ContactPointStatusForm,
     HoldForm,
     MessageForm,
     NoteForm,
-    OutcomeForm,
     PlaceCallForm,
     PlanForm,
-    PromiseForm,
+    WrapUp,
 )
-from workspace.selectors.case_page import open_callbacks
+from workspace.selectors.case_page import call_bar, open_callbacks
 from workspace.selectors.timeline import timeline
-from workspace.views.common import guard_ids
+from workspace.views.common import guard_ids, to_next_case
 
 
 def _templates_for_messages():
@@ -58,36 +65,24 @@ def _templates_for_messages():
 TransportError = (InvalidPermit, TransientError, PermanentError, OutcomeUnknown)
 
 PANELS = (
-    # name, element id, title
-    ("call", "panel-call", _lazy("Place a call")),
-    ("outcome", "outcome", _lazy("Log a call outcome")),
-    ("promise", "panel-promise", _lazy("Record a promise to pay")),
-    ("plan", "panel-plan", _lazy("Set up a repayment plan")),
-    ("note", "panel-note", _lazy("Add a note")),
-    ("callback", "panel-callback", _lazy("Schedule a callback")),
-    ("message", "panel-message", _lazy("Send an SMS or email")),
-    ("hold", "panel-hold", _lazy("Dispute, hardship or cease request")),
-    ("close", "panel-close", _lazy("Close the case")),
+    # name, element id, title, keyboard shortcut
+    ("outcome", "outcome", _lazy("Wrap up the call"), "o"),
+    ("note", "panel-note", _lazy("Add a note"), "t"),
+    ("message", "panel-message", _lazy("Send an SMS or email"), "m"),
+    ("hold", "panel-hold", _lazy("Dispute, hardship or cease request"), "h"),
+    ("close", "panel-close", _lazy("Close the case"), ""),
 )
 # Panels only a supervisor sees.
 SUPERVISOR_PANELS = ("close",)
-PANEL_NAMES = tuple(name for name, _id, _title in PANELS)
+PANEL_NAMES = tuple(name for name, _id, _title, _key in PANELS)
 
 
-def _panel_form(name: str, debtor, pending, contact_points=None):
-    """A fresh form for one action panel (``contact_points``: the debtor's, when already read)."""
-    if name == "call":
-        return PlaceCallForm(debtor=debtor, contact_points=contact_points)
+def _panel_form(name: str, debtor, pending):
+    """A fresh form for one action panel."""
     if name == "outcome":
-        return OutcomeForm(initial={"attempt": pending[0].pk} if pending else None)
-    if name == "promise":
-        return PromiseForm(debtor=debtor)
-    if name == "plan":
-        return PlanForm(debtor=debtor, initial={"first_date": timezone.localdate()})
+        return WrapUp(debtor=debtor, attempt=pending[0].pk if pending else None)
     if name == "note":
         return NoteForm()
-    if name == "callback":
-        return CallbackForm()
     if name == "message":
         return MessageForm(debtor=debtor, templates=_templates_for_messages())
     if name == "close":
@@ -100,33 +95,33 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
     their form when opened (htmx), which keeps the page light for a collector's every click."""
     debtor = case.debtor
     now = timezone.now()
-    pending = list(services.pending_calls(actor=request.user, debtor=debtor)[:5])
+    pending = _pending_calls(request.user, debtor)
     contact_points = list(debtor.contact_points.order_by("kind", "-is_primary", "id"))
     open_panel = overrides.get("open_panel", "")
     panels = []
-    for name, element_id, title in PANELS:
+    for name, element_id, title, key in PANELS:
         if name in SUPERVISOR_PANELS and (
             not is_supervisor(request.user) or case.status == case.Status.CLOSED
         ):
             continue
         bound = overrides.get(f"{name}_form")
-        is_open = (
-            bound is not None
-            or open_panel == name
-            or (name == "call" and not pending)
-            or (name == "outcome" and bool(pending))
-        )
-        form = bound or (_panel_form(name, debtor, pending, contact_points) if is_open else None)
+        is_open = bound is not None or open_panel == name or (name == "outcome" and bool(pending))
+        form = bound or (_panel_form(name, debtor, pending) if is_open else None)
         panels.append(
             {
                 "name": name,
                 "id": element_id,
                 "title": title,
+                "key": key,
                 "open": is_open,
                 "form": form,
                 "template": f"workspace/panels/{name}.html",
             }
         )
+    if pending and request.GET.get("call", "") == str(pending[0].pk):
+        # The gate just allowed this call: the wrap-up's outcome has the cursor, ready for it.
+        wrap_up = next(p["form"] for p in panels if p["name"] == "outcome")
+        wrap_up.outcome.fields["code"].widget.attrs["autofocus"] = True
     loans = debtor_loans(debtor)
     totals: dict[str, object] = {}
     for loan in loans:
@@ -140,6 +135,9 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "totals": sorted(totals.items()),
         "callbacks": open_callbacks(debtor),
         "pending_calls": pending,
+        "call_form": overrides.get("call_form")
+        or PlaceCallForm(debtor=debtor, contact_points=contact_points),
+        "call_bar": call_bar(debtor, contact_points, pending=pending, now=now),
         "timeline": timeline(debtor, loans=loans),
         "call_now": contactability([debtor], channel=Channel.CALL, at=now).get(debtor.pk),
         "blocked": overrides.get("blocked"),
@@ -150,7 +148,12 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "panels": panels,
         "forms": {p["name"]: p["form"] for p in panels},
     }
-    return render(request, "workspace/case.html", context, status=status)
+    response = render(request, "workspace/case.html", context, status=status)
+    if request.htmx:
+        # Redrawn in place after a form: the address stays the case's own (not the form's,
+        # which answers only POST), and the browser's history gains no entry.
+        response["HX-Replace-Url"] = reverse("case-detail", args=[case.pk])
+    return response
 
 
 @login_required
@@ -160,7 +163,7 @@ def panel(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
     case = get_case_for_user(request.user, case_id)
     if name not in PANEL_NAMES or (name in SUPERVISOR_PANELS and not is_supervisor(request.user)):
         raise Http404
-    pending = list(services.pending_calls(actor=request.user, debtor=case.debtor)[:5])
+    pending = _pending_calls(request.user, case.debtor)
     return render(
         request,
         f"workspace/panels/{name}.html",
@@ -170,6 +173,13 @@ def panel(request: HttpRequest, case_id: int, name: str) -> HttpResponse:
             "form": _panel_form(name, case.debtor, pending),
             "pending_calls": pending,
         },
+    )
+
+
+def _pending_calls(user, debtor) -> list:
+    """The user's calls to the debtor awaiting an outcome, newest first, with their numbers."""
+    return list(
+        services.pending_calls(actor=user, debtor=debtor).select_related("contact_point")[:5]
     )
 
 
@@ -204,27 +214,6 @@ def note_add(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def callback_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case_for_user(request.user, case_id)
-    form = CallbackForm(request.POST)
-    if form.is_valid():
-        try:
-            services.callback_schedule(
-                actor=request.user,
-                debtor=case.debtor,
-                due_at=form.cleaned_data["due_at"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Callback scheduled."))
-            return _back(case)
-    return _case_page(request, case, status=400, callback_form=form, open_panel="callback")
-
-
-@login_required
-@require_POST
 def call_place(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_case_for_user(request.user, case_id)
     debtor = case.debtor
@@ -252,86 +241,92 @@ def call_place(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def outcome_log(request: HttpRequest, case_id: int) -> HttpResponse:
+def wrap_up(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The end of a call: its outcome and note, and what was agreed (a promise, a plan or a
+    callback), recorded together or not at all. "Save and next case" then goes on to the
+    collector's next case."""
     case = get_case_for_user(request.user, case_id)
     debtor = case.debtor
     own_calls = ContactAttempt.objects.filter(debtor=debtor, channel=Channel.CALL)
-    guard_ids(request.POST, {"attempt": own_calls})
-    form = OutcomeForm(request.POST)
-    if form.is_valid():
-        attempt = None
-        if form.cleaned_data.get("attempt"):
-            attempt = own_calls.get(pk=form.cleaned_data["attempt"])
+    loans = debtor.loans.all()
+    guard_ids(request.POST, {"attempt": own_calls, "promise-loan": loans, "plan-loan": loans})
+    wrap = WrapUp(request.POST, debtor=debtor)
+    if wrap.is_valid():
         try:
-            services.call_outcome_log(
-                actor=request.user,
-                debtor=debtor,
-                code=form.cleaned_data["code"],
-                note=form.cleaned_data["note"],
-                attempt=attempt,
-                direction="outbound" if attempt else "inbound",
-            )
-        except (ValidationError, GateInputError) as exc:
-            form.add_error(None, getattr(exc, "messages", [str(exc)]))
+            with transaction.atomic():
+                done = _wrap_up_record(request.user, debtor, wrap, own_calls)
+        except WrapUpRefused:
+            pass  # every write rolled back; the errors are on the forms
         else:
-            messages.success(request, _("Call outcome logged."))
+            messages.success(request, done)
+            if request.POST.get("then") == "next":
+                return to_next_case(request)
             return _back(case)
-    return _case_page(request, case, status=400, outcome_form=form, open_panel="outcome")
+    return _case_page(request, case, status=400, outcome_form=wrap, open_panel="outcome")
 
 
-@login_required
-@require_POST
-def promise_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case_for_user(request.user, case_id)
-    debtor = case.debtor
-    guard_ids(request.POST, {"loan": debtor.loans.all()})
-    form = PromiseForm(request.POST, debtor=debtor)
-    if form.is_valid():
-        try:
-            services.promise_record(
-                actor=request.user,
-                loan=form.cleaned_data["loan"],
-                amount=form.cleaned_data["amount"],
-                promised_date=form.cleaned_data["promised_date"],
+class WrapUpRefused(Exception):
+    """A service refused part of a wrap-up; its errors are on the form that part came from."""
+
+
+def _wrap_up_record(user, debtor, wrap: WrapUp, own_calls) -> str:
+    """Record a valid wrap-up, every part or (``WrapUpRefused``) none: the caller's
+    transaction is rolled back. Returns what to tell the collector."""
+    outcome = wrap.outcome.cleaned_data
+    attempt = own_calls.get(pk=outcome["attempt"]) if outcome.get("attempt") else None
+    try:
+        services.call_outcome_log(
+            actor=user,
+            debtor=debtor,
+            code=outcome["code"],
+            note=outcome["note"],
+            attempt=attempt,
+            direction="outbound" if attempt else "inbound",
+        )
+    except ValidationError as exc:
+        apply_errors(wrap.outcome, exc)
+        raise WrapUpRefused from exc
+    except GateInputError as exc:
+        wrap.outcome.add_error(None, str(exc))
+        raise WrapUpRefused from exc
+    try:
+        return _follow_up_record(user, debtor, wrap, outcome["note"])
+    except ValidationError as exc:
+        apply_errors(wrap.chosen, exc)
+        raise WrapUpRefused from exc
+
+
+def _follow_up_record(user, debtor, wrap: WrapUp, note: str) -> str:
+    data = wrap.chosen.cleaned_data if wrap.chosen is not None else {}
+    if wrap.follow_up == "promise":
+        services.promise_record(
+            actor=user,
+            loan=data["loan"],
+            amount=data["amount"],
+            promised_date=data["promised_date"],
+        )
+        return _("Call outcome and promise to pay recorded.")
+    if wrap.follow_up == "plan":
+        plan = services.plan_propose(
+            actor=user,
+            loan=data["loan"],
+            count=data["count"],
+            first_date=data["first_date"],
+            frequency=data["frequency"],
+            discount_amount=data["discount_amount"],
+            discount_reason=data["discount_reason"],
+        )
+        if plan.needs_discount_approval:
+            return _(
+                "Call outcome recorded; the plan's discount waits for a supervisor's approval."
             )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("Promise to pay recorded."))
-            return _back(case)
-    return _case_page(request, case, status=400, promise_form=form, open_panel="promise")
-
-
-@login_required
-@require_POST
-def plan_add(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = get_case_for_user(request.user, case_id)
-    debtor = case.debtor
-    guard_ids(request.POST, {"loan": debtor.loans.all()})
-    form = PlanForm(request.POST, debtor=debtor)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            plan = services.plan_propose(
-                actor=request.user,
-                loan=data["loan"],
-                count=data["count"],
-                first_date=data["first_date"],
-                frequency=data["frequency"],
-                discount_amount=data["discount_amount"],
-                discount_reason=data["discount_reason"],
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            if plan.needs_discount_approval:
-                messages.success(
-                    request, _("Plan proposed; the discount waits for a supervisor's approval.")
-                )
-            else:
-                messages.success(request, _("Repayment plan set up and active."))
-            return _back(case)
-    return _case_page(request, case, status=400, plan_form=form, open_panel="plan")
+        return _("Call outcome recorded; the repayment plan is active.")
+    if wrap.follow_up == "callback":
+        services.callback_schedule(
+            actor=user, debtor=debtor, due_at=data["due_at"], note=data["note"] or note
+        )
+        return _("Call outcome recorded and callback scheduled.")
+    return _("Call outcome logged.")
 
 
 @login_required
@@ -340,8 +335,8 @@ def plan_preview(request: HttpRequest, case_id: int) -> HttpResponse:
     """The plan calculator: the schedule the inputs would give, without saving anything."""
     case = get_case_for_user(request.user, case_id)
     debtor = case.debtor
-    guard_ids(request.POST, {"loan": debtor.loans.all()})
-    form = PlanForm(request.POST, debtor=debtor)
+    guard_ids(request.POST, {"plan-loan": debtor.loans.all()})
+    form = PlanForm(request.POST, debtor=debtor, prefix="plan")
     schedule, total, loan = [], None, None
     if form.is_valid():
         data = form.cleaned_data

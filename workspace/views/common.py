@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.utils.translation import gettext as _
 
+from cases import selectors
 from cases.roles import is_admin, is_supervisor
 
 
@@ -53,3 +57,25 @@ def guard_ids(data, scoped: dict) -> None:
             raise Http404 from exc
         if not queryset.filter(pk=pk).exists():
             raise Http404
+
+
+def to_next_case(request: HttpRequest) -> HttpResponse:
+    """Go to the collector's next case (``cases.selectors.next_case``), or back to the queue
+    saying why there is none. From an htmx request the browser is told to go there itself:
+    the next case is a new page, with its own address."""
+    case = selectors.next_case(request.user)
+    if case is None:
+        messages.info(
+            request,
+            _(
+                "No case can be worked now: nothing is due, and the rest were worked within the hour, are on hold, or may not be called at this time."
+            ),
+        )
+        target = resolve_url("home")
+    else:
+        target = resolve_url("case-detail", case_id=case.pk)
+    if request.htmx:
+        response = HttpResponse()
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)

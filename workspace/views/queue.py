@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from cases import selectors
 from cases.roles import is_supervisor
 from cases.services import collectors
 from workspace.forms import QueueFilterForm
+from workspace.views.common import to_next_case
 
 
 def _filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilters]:
@@ -45,7 +44,10 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": [(case, page.contactable.get(case.debtor_id)) for case in page.rows],
+        "rows": [
+            (case, page.contactable.get(case.debtor_id), page.balances.get(case.debtor_id))
+            for case in page.rows
+        ],
         "query": query.urlencode(),
         "after": request.GET.get("after", ""),
     }
@@ -57,13 +59,4 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def next_case(request: HttpRequest) -> HttpResponse:
-    case = selectors.next_case(request.user)
-    if case is None:
-        messages.info(
-            request,
-            _(
-                "No case can be worked now: nothing is due, and the rest were worked within the hour, are on hold, or may not be called at this time."
-            ),
-        )
-        return redirect("home")
-    return redirect("case-detail", case_id=case.pk)
+    return to_next_case(request)
