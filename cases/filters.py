@@ -13,7 +13,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from cases.access import get_debtor_for_user, get_loan_for_user
-from cases.models import Case
+from cases.models import Case, Team
 
 
 class ScopedIdFilter(django_filters.Filter):
@@ -50,6 +50,10 @@ class CaseFilter(django_filters.FilterSet):
         field_name="max_days_past_due", lookup_expr="gte", min_value=0
     )
     next_action_before = django_filters.DateFilter(field_name="next_action_on", lookup_expr="lte")
+    # The cases of a team's collectors (``?team=<id>``; an unknown team is a 400).
+    team = django_filters.ModelChoiceFilter(
+        field_name="assigned_to__teams", queryset=Team.objects.all(), label=_("team")
+    )
 
     class Meta:
         model = Case

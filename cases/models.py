@@ -185,6 +185,21 @@ DEFAULT_DISPOSITIONS = (
 )
 
 
+def install_default_dispositions(model) -> None:
+    """Create each shipped disposition code that is missing, in the shipped order. ``model``:
+    ``DispositionCode``, or its historical model in a data migration."""
+    for order, (code, label, outcome, rpc) in enumerate(DEFAULT_DISPOSITIONS, start=1):
+        model.objects.get_or_create(
+            code=code,
+            defaults={
+                "label": label,
+                "outcome": str(outcome),
+                "right_party_contact": rpc,
+                "sort_order": order * 10,
+            },
+        )
+
+
 class DispositionCode(models.Model):
     """What came of a call, as the collector records it; maps to the attempt's outcome."""
 

@@ -43,6 +43,8 @@ class QueueFilters:
     callback_due: bool = False
     call_task_due: bool = False
     collector_id: int | None = None  # supervisors only
+    # Supervisors only: the cases of these collectors (a team's); ``None``: anyone's.
+    collector_ids: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -73,6 +75,8 @@ def queue_cases(user, filters: QueueFilters, *, now: dt.datetime | None = None) 
     cases = cases_for_user(user).exclude(status=Case.Status.CLOSED)
     if filters.collector_id:
         cases = cases.filter(assigned_to_id=filters.collector_id)
+    if filters.collector_ids is not None:
+        cases = cases.filter(assigned_to_id__in=filters.collector_ids)
     if filters.status:
         cases = cases.filter(status=filters.status)
     if filters.min_dpd:

@@ -7,6 +7,8 @@ version).
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 ALL_DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
@@ -109,11 +111,11 @@ DEFAULT_RULES = {
 PRESETS = [
     {
         "slug": "us-reg-f",
-        "name": "United States: Regulation F",
+        "name": gettext_noop("United States: Regulation F"),
         "country": "US",
         "is_default": False,
         "rules": US_REG_F_RULES,
-        "source": (
+        "source": gettext_noop(
             "12 CFR part 1006 (Regulation F): 1006.6(b)(1)(i) inconvenient times (before 8 a.m. "
             "and after 9 p.m. local time; every possible zone when the location is uncertain); "
             "1006.14(b)(2) at most 7 calls per debt in 7 consecutive days and none within 7 days "
@@ -124,11 +126,11 @@ PRESETS = [
     },
     {
         "slug": "cn-gbt-45251",
-        "name": "China: GB/T 45251-2025",
+        "name": gettext_noop("China: GB/T 45251-2025"),
         "country": "CN",
         "is_default": False,
         "rules": CN_GBT_45251_RULES,
-        "source": (
+        "source": gettext_noop(
             "GB/T 45251-2025 (in force 2025-02-28): no collection 22:00-08:00 without an agreed "
             "time; at most 3 effective voice calls with one debtor per day; the debtor's contacts "
             "only when the debtor cannot be reached, never disclosing the debt. Banking-association "
@@ -139,11 +141,11 @@ PRESETS = [
     },
     {
         "slug": "default",
-        "name": "Default",
+        "name": gettext_noop("Default"),
         "country": "",
         "is_default": True,
         "rules": DEFAULT_RULES,
-        "source": (
+        "source": gettext_noop(
             "A conservative starting point for debtors no jurisdiction policy covers: "
             "08:00-20:00 local time, 2 calls and 1 SMS a day, no third parties "
             "(in the spirit of FCA CONC 7.9, which sets no numbers)."
@@ -167,3 +169,13 @@ def install_presets(policy_model, *, label: str = "system: presets") -> int:
         )
         created += 1
     return created
+
+
+# The shipped policies' names and sources, as the catalogue has them.
+SHIPPED_TEXTS = frozenset(text for preset in PRESETS for text in (preset["name"], preset["source"]))
+
+
+def shipped_text(value: str) -> str:
+    """A shipped policy's name or source in the active language; an admin's own words (or a
+    changed text) as written."""
+    return gettext(value) if value in SHIPPED_TEXTS else value

@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from django.db import models
 from django.dispatch import receiver
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -38,7 +40,7 @@ _current_actor: ContextVar[Actor | None] = ContextVar("current_actor", default=N
 
 # The debtor acting on their own account through the self-service portal: neither a user of
 # the back office nor the system, so the label is kept as it is.
-PORTAL_ACTOR = "debtor via portal"
+PORTAL_ACTOR = gettext_noop("debtor via portal")
 
 
 def system_actor(name: str) -> str:
@@ -77,6 +79,37 @@ def actor_label(actor: Actor | None) -> str:
     if isinstance(actor, str):
         return actor
     return actor.get_username()
+
+
+# The system's named actors as the pages call them; the stored names are identifiers.
+SYSTEM_ACTOR_NAMES = {
+    "unattributed": _("unattributed"),
+    "plan_reminders": _("reminder planner"),
+    "promises_resolve": _("promise check"),
+    "plans_review": _("plan check"),
+    "nightly refresh": _("nightly refresh"),
+    "import_portfolio": _("portfolio import"),
+    "seed_demo": _("demo data"),
+    "presets": _("presets shipped with the product"),
+    "reminder": _("reminder"),
+}
+
+
+def actor_display(label: str) -> str:
+    """A stored ``actor_label`` as the pages show it, in the active language: a user's name as
+    it is; the portal, and a system actor by its name (``SYSTEM_ACTOR_NAMES``, with its number
+    kept: ``system: reminder #12``, or the catalogue's words for a why such as
+    ``cases.lifecycle``'s); a name known to neither is kept as it is."""
+    if not label:
+        return ""
+    if label == PORTAL_ACTOR:
+        return gettext(PORTAL_ACTOR)
+    if not label.startswith(SYSTEM_PREFIX):
+        return label
+    name, number_sign, number = label.removeprefix(SYSTEM_PREFIX).partition(" #")
+    # gettext("") would give the catalogue's header.
+    shown = SYSTEM_ACTOR_NAMES.get(name) or (gettext(name) if name else name)
+    return gettext("system: %(actor)s") % {"actor": f"{shown}{number_sign}{number}"}
 
 
 def _history_user(request=None, instance=None, **kwargs):

@@ -3,73 +3,112 @@
 They are data, not code: admins edit them like anything they create. Three strategies:
 gentle (the default: low-risk loans and every loan whose band no strategy claims), standard
 (medium risk) and firm (high risk). Every template exists in English and Simplified Chinese.
+
+The shipped names are stored in English, as typed, and shown in the viewer's language
+(``shipped_name``): an admin who renames a strategy or a stage sees their own words, never a
+translation of them.
 """
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
+
 # (offset_days, channel, template_key, name)
 GENTLE = [
-    (-3, "in_app", "friendly_reminder", "Friendly reminder (in-app)"),
-    (-3, "email", "friendly_reminder", "Friendly reminder (email)"),
-    (0, "sms", "due_today", "Due today"),
-    (1, "sms", "overdue", "One day overdue"),
-    (3, "call_task", "", "First call"),
-    (7, "email", "plan_offer", "Plan offer with the self-service link"),
-    (15, "call_task", "", "Second call"),
-    (30, "letter", "formal_notice", "Formal letter"),
-    (60, "letter", "lawyer_letter", "Lawyer's letter"),
-    (90, "call_task", "", "Legal review"),
+    (-3, "in_app", "friendly_reminder", gettext_noop("Friendly reminder (in-app)")),
+    (-3, "email", "friendly_reminder", gettext_noop("Friendly reminder (email)")),
+    (0, "sms", "due_today", gettext_noop("Due today")),
+    (1, "sms", "overdue", gettext_noop("One day overdue")),
+    (3, "call_task", "", gettext_noop("First call")),
+    (7, "email", "plan_offer", gettext_noop("Plan offer with the self-service link")),
+    (15, "call_task", "", gettext_noop("Second call")),
+    (30, "letter", "formal_notice", gettext_noop("Formal letter")),
+    (60, "letter", "lawyer_letter", gettext_noop("Lawyer's letter")),
+    (90, "call_task", "", gettext_noop("Legal review")),
 ]
 STANDARD = [
-    (-3, "email", "friendly_reminder", "Friendly reminder (email)"),
-    (0, "sms", "due_today", "Due today"),
-    (1, "sms", "overdue", "One day overdue"),
-    (2, "call_task", "", "First call"),
-    (5, "email", "plan_offer", "Plan offer with the self-service link"),
-    (10, "call_task", "", "Second call"),
-    (21, "letter", "formal_notice", "Formal letter"),
-    (45, "letter", "lawyer_letter", "Lawyer's letter"),
-    (75, "call_task", "", "Legal review"),
+    (-3, "email", "friendly_reminder", gettext_noop("Friendly reminder (email)")),
+    (0, "sms", "due_today", gettext_noop("Due today")),
+    (1, "sms", "overdue", gettext_noop("One day overdue")),
+    (2, "call_task", "", gettext_noop("First call")),
+    (5, "email", "plan_offer", gettext_noop("Plan offer with the self-service link")),
+    (10, "call_task", "", gettext_noop("Second call")),
+    (21, "letter", "formal_notice", gettext_noop("Formal letter")),
+    (45, "letter", "lawyer_letter", gettext_noop("Lawyer's letter")),
+    (75, "call_task", "", gettext_noop("Legal review")),
 ]
 FIRM = [
-    (-1, "sms", "friendly_reminder", "Reminder the day before"),
-    (0, "email", "due_today", "Due today (email)"),
-    (0, "sms", "due_today", "Due today (SMS)"),
-    (1, "call_task", "", "First call"),
-    (3, "sms", "overdue", "Overdue"),
-    (5, "email", "plan_offer", "Plan offer with the self-service link"),
-    (7, "call_task", "", "Second call"),
-    (14, "letter", "formal_notice", "Formal letter"),
-    (30, "letter", "lawyer_letter", "Lawyer's letter"),
-    (60, "call_task", "", "Legal review"),
+    (-1, "sms", "friendly_reminder", gettext_noop("Reminder the day before")),
+    (0, "email", "due_today", gettext_noop("Due today (email)")),
+    (0, "sms", "due_today", gettext_noop("Due today (SMS)")),
+    (1, "call_task", "", gettext_noop("First call")),
+    (3, "sms", "overdue", gettext_noop("Overdue")),
+    (5, "email", "plan_offer", gettext_noop("Plan offer with the self-service link")),
+    (7, "call_task", "", gettext_noop("Second call")),
+    (14, "letter", "formal_notice", gettext_noop("Formal letter")),
+    (30, "letter", "lawyer_letter", gettext_noop("Lawyer's letter")),
+    (60, "call_task", "", gettext_noop("Legal review")),
 ]
 
 STRATEGIES = [
     {
         "slug": "gentle",
-        "name": "Gentle collection",
-        "description": "Reminders first, calls later; the default for new accounts.",
+        "name": gettext_noop("Gentle collection"),
+        "description": gettext_noop("Reminders first, calls later; the default for new accounts."),
         "risk_bands": ["low"],
         "is_default": True,
         "stages": GENTLE,
     },
     {
         "slug": "standard",
-        "name": "Standard collection",
-        "description": "Medium-risk loans: calls from the second day past due.",
+        "name": gettext_noop("Standard collection"),
+        "description": gettext_noop("Medium-risk loans: calls from the second day past due."),
         "risk_bands": ["medium"],
         "is_default": False,
         "stages": STANDARD,
     },
     {
         "slug": "firm",
-        "name": "Firm collection",
-        "description": "High-risk loans: a reminder the day before, calls from day one.",
+        "name": gettext_noop("Firm collection"),
+        "description": gettext_noop(
+            "High-risk loans: a reminder the day before, calls from day one."
+        ),
         "risk_bands": ["high"],
         "is_default": False,
         "stages": FIRM,
     },
 ]
+
+# The names of the strategies and stages above, and their descriptions (for ``shipped_name``).
+SHIPPED_NAMES = frozenset(
+    [name for spec in STRATEGIES for _offset, _channel, _key, name in spec["stages"]]
+    + [spec[field] for spec in STRATEGIES for field in ("name", "description")]
+)
+
+
+def shipped_name(name: str) -> str:
+    """A strategy's or stage's name (or description) in the active language when it is one
+    shipped here; a name an admin wrote is shown as written."""
+    return gettext(name) if name in SHIPPED_NAMES else name
+
+
+# What the message templates shipped below are for, by key (``template_label``).
+TEMPLATE_LABELS = {
+    "friendly_reminder": _("Friendly reminder"),
+    "due_today": _("Due today"),
+    "overdue": _("Overdue"),
+    "plan_offer": _("Repayment plan offer"),
+    "formal_notice": _("Formal notice"),
+    "lawyer_letter": _("Lawyer's letter"),
+}
+
+
+def template_label(key: str) -> str:
+    """A message template's name in the active language; a key an admin added, as it is."""
+    label = TEMPLATE_LABELS.get(key)
+    return key if label is None else str(label)
+
 
 # (key, channel, language, subject, body)
 TEMPLATES = [

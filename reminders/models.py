@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from debtors.audit import audited_history
 from debtors.models import Debtor, Installment, Loan, PlanInstallment
 from messaging.models import MessageChannel
+from reminders.defaults import shipped_name
 
 # How a stage reaches the debtor: a message channel, or a call task, which sends nothing and
 # queues the case for its collector.
@@ -75,7 +76,8 @@ class ReminderStrategy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        # A shipped strategy's name in the viewer's language (``reminders.defaults``).
+        return shipped_name(self.name)
 
     def clean(self):
         bands = self.risk_bands
@@ -90,7 +92,7 @@ class ReminderStrategy(models.Model):
                 raise ValidationError(
                     {
                         "risk_bands": _("Risk band %(band)s is already claimed by %(other)s.")
-                        % {"band": ", ".join(sorted(shared)), "other": other.name}
+                        % {"band": ", ".join(sorted(shared)), "other": other}
                     }
                 )
 
@@ -145,7 +147,9 @@ class ReminderStage(models.Model):
 
     def __str__(self) -> str:
         sign = "+" if self.offset_days >= 0 else "−"
-        return f"T{sign}{abs(self.offset_days)} {self.get_channel_display()}: {self.name}"
+        # A shipped stage's name in the viewer's language (``reminders.defaults``).
+        name = shipped_name(self.name)
+        return f"T{sign}{abs(self.offset_days)} {self.get_channel_display()}: {name}"
 
     @property
     def label(self) -> str:

@@ -26,7 +26,6 @@ from debtors import services as ledger
 from debtors.audit import PORTAL_ACTOR, Actor, acting_as, actor_label, system_actor
 from debtors.models import Channel, Debtor, Loan, RepaymentPlan
 from selfservice.models import (
-    LIMIT_LABELS,
     PortalDispute,
     PortalEvent,
     PortalFeedback,
@@ -251,8 +250,9 @@ def portal_plan_propose(
             debtor=link.debtor,
             kind=PortalEvent.Kind.PLAN_ACCEPTED if not exceeded else PortalEvent.Kind.PLAN_REVIEW,
             link=link,
-            detail=f"{loan.external_ref}: {count} x {frequency}"
-            + (f" ({', '.join(LIMIT_LABELS[e] for e in exceeded)})" if exceeded else ""),
+            # Only the loan: the plan's terms are on the case page in the reader's language,
+            # and the limits it exceeds are on the request.
+            detail=loan.external_ref,
             now=now,
         )
     return PlanOutcome(plan=plan, accepted=not exceeded)

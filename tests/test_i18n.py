@@ -15,6 +15,12 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from django.utils import translation
+
+from debtors.audit import PORTAL_ACTOR, actor_display
+from debtors.products import PRODUCT_LABELS, product_label
+from reminders.defaults import SHIPPED_NAMES, TEMPLATES, shipped_name, template_label
+from reminders.models import ReminderStage, ReminderStrategy
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES"
@@ -88,7 +94,30 @@ def test_compiled_catalogue_matches_its_source():
 
 
 def test_chinese_is_served(client):
-    from django.utils import translation
-
     with translation.override("zh-hans"):
         assert translation.gettext("Log in") != "Log in"
+
+
+def test_shipped_names_are_shown_in_the_viewers_language(db):
+    """The shipped strategies' and stages' names, the loan products, the message templates and
+    the system's actors are data or codes: each is shown in Chinese through its display
+    function, and what an admin or an integration wrote is shown as written."""
+    stage = ReminderStage.objects.filter(strategy__slug="gentle", name="Due today").first()
+    with translation.override("zh-hans"):
+        assert [n for n in sorted(SHIPPED_NAMES) if shipped_name(n) == n] == []
+        assert [c for c in PRODUCT_LABELS if product_label(c) == c] == []
+        assert [k for k, *_rest in TEMPLATES if template_label(k) == k] == []
+        assert shipped_name("Our own ladder") == "Our own ladder"
+        assert product_label("gold_card") == "gold_card" and product_label("") == ""
+        assert template_label("our_own") == "our_own"
+        assert str(ReminderStrategy.objects.get(slug="gentle")) == "温和催收"
+        assert stage is not None and str(stage).endswith("今日到期")
+        assert actor_display(PORTAL_ACTOR) != PORTAL_ACTOR
+        assert actor_display("system: reminder #12") == "系统：提醒 #12"
+        assert actor_display("system: unattributed") == "系统：未指明"
+        assert actor_display("system: Someone's job") == "系统：Someone's job"
+        assert actor_display("李娜") == "李娜" and actor_display("") == ""
+    with translation.override("en"):
+        assert shipped_name("Gentle collection") == "Gentle collection"
+        assert product_label("bnpl") == "Buy now, pay later"
+        assert actor_display("system: reminder #12") == "system: reminder #12"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Iterator
 
 from django import forms
+from django.core.validators import MaxValueValidator
 from django.db.models import QuerySet
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.utils import timezone
@@ -27,6 +29,7 @@ from debtors.money import is_currency, quantize
 from workspace.views.common import supervisor_required
 
 CHUNK = 2000
+LATEST = dt.date(9000, 12, 31)
 
 
 class _Echo:
@@ -57,23 +60,43 @@ def _instant(value: dt.datetime | None) -> str:
 
 
 class PeriodForm(forms.Form):
-    """``?since=YYYY-MM-DD&until=YYYY-MM-DD`` (days in UTC, both included)."""
+    """``?since=YYYY-MM-DD&until=YYYY-MM-DD`` (both included): days in UTC, or in the zone
+    ``tz`` names (an IANA name; the pages link their exports with the viewer's zone, so the
+    file holds the days the page showed)."""
 
-    since = forms.DateField(required=False, label=gettext_lazy("from"))
-    until = forms.DateField(required=False, label=gettext_lazy("until"))
+    # Within the years a day's bounds can be computed in (the day after 31 December 9999 is
+    # not a date).
+    since = forms.DateField(
+        required=False, label=gettext_lazy("from"), validators=[MaxValueValidator(LATEST)]
+    )
+    until = forms.DateField(
+        required=False, label=gettext_lazy("until"), validators=[MaxValueValidator(LATEST)]
+    )
+    tz = forms.CharField(required=False, max_length=64, label=gettext_lazy("time zone"))
+
+    def clean_tz(self) -> dt.tzinfo:
+        name = self.cleaned_data["tz"].strip()
+        if not name:
+            return dt.UTC
+        try:
+            return zoneinfo.ZoneInfo(name)
+        # A folder of zones ("America") is an OSError, not a missing zone.
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise forms.ValidationError(_("Unknown time zone %(zone)s.") % {"zone": name}) from exc
 
     def apply(self, queryset: QuerySet, field: str) -> QuerySet:
         data = self.cleaned_data
+        zone = data["tz"]
         if data.get("since"):
-            start = dt.datetime.combine(data["since"], dt.time.min, tzinfo=dt.UTC)
+            start = dt.datetime.combine(data["since"], dt.time.min, tzinfo=zone)
             queryset = queryset.filter(**{f"{field}__gte": start})
         if data.get("until"):
-            end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time.min, dt.UTC)
+            end = dt.datetime.combine(data["until"] + dt.timedelta(days=1), dt.time.min, zone)
             queryset = queryset.filter(**{f"{field}__lt": end})
         return queryset
 
 
-def _bad_request(form) -> HttpResponseBadRequest:
+def bad_request(form) -> HttpResponseBadRequest:
     errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
     return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
 
@@ -84,7 +107,7 @@ def cases_csv(request):
     min_days_past_due, next_action_before, debtor)."""
     filterset = CaseFilter(request.GET, queryset=cases_for_user(request.user), request=request)
     if not filterset.is_valid():
-        return _bad_request(filterset.form)
+        return bad_request(filterset.form)
     rows = (
         filterset.qs.order_by("id")
         .values_list(
@@ -130,7 +153,7 @@ def contact_ledger_csv(request):
     """Every recorded contact attempt of the period (``since``, ``until``), oldest first."""
     form = PeriodForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return bad_request(form)
     attempts = form.apply(
         ContactAttempt.objects.filter(debtor__in=debtors_for_user(request.user)), "occurred_at"
     )
@@ -182,7 +205,7 @@ def payments_csv(request):
     """Collected payments of the period (``since``, ``until``, by date received)."""
     form = PeriodForm(request.GET)
     if not form.is_valid():
-        return _bad_request(form)
+        return bad_request(form)
     payments = form.apply(
         Payment.objects.filter(loan__in=loans_for_user(request.user)), "received_at"
     )

@@ -98,3 +98,11 @@ def day(value):
 @lru_cache(maxsize=FORMAT_CACHE_SIZE)
 def _day(value: dt.date, language: str) -> str:
     return format_date(value, "medium", locale=_locale(language))
+
+
+def country(code: str) -> str:
+    """A country's name in the active language (``CN`` -> ``China`` / ``中国``); a code babel
+    does not know is shown as it is."""
+    if not code:
+        return "—"
+    return _locale(_language()).territories.get(code.upper(), code)

@@ -13,14 +13,17 @@ import zoneinfo
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AssignmentRule, Case, DispositionCode, QueueWeights
+from cases.models import AssignmentRule, Case, DispositionCode, QueueWeights, Team
 from cases.roles import ROLES
+from cases.teams import teams_for
 from compliance.models import Outcome
 from compliance.reasons import Reason
 from compliance.rules import validate_rules
+from debtors.audit import actor_display
 from debtors.models import Channel, ContactPoint, Language, Loan, RepaymentPlan
 from debtors.validators import validate_country
 from workspace import formats
@@ -34,7 +37,13 @@ class QueueFilterForm(forms.Form):
         label=_("Search"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"placeholder": _("Name, reference or phone")}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("Name, reference or phone"),
+                "data-key": "/",
+                "data-key-help": _("Search the queue"),
+            }
+        ),
     )
     status = forms.ChoiceField(
         label=_("Status"),
@@ -51,14 +60,20 @@ class QueueFilterForm(forms.Form):
     collector = forms.ModelChoiceField(
         label=_("Collector"), required=False, queryset=get_user_model().objects.none()
     )
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none())
 
-    def __init__(self, *args, collectors=None, **kwargs):
+    def __init__(self, *args, collectors=None, viewer=None, **kwargs):
+        """``collectors``: the supervisor's choice of collectors (and of teams, the viewer's
+        own first); a collector's queue has neither filter."""
         super().__init__(*args, **kwargs)
         if collectors is None:
             del self.fields["collector"]
+            del self.fields["team"]
         else:
             self.fields["collector"].queryset = collectors
             self.fields["collector"].empty_label = _("Everyone")
+            self.fields["team"].queryset = teams_for(viewer)
+            self.fields["team"].empty_label = _("All teams")
 
 
 class NoteForm(forms.Form):
@@ -363,17 +378,81 @@ class DecisionLogFilterForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_INPUT)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_INPUT)
+    """Days in the viewer's time zone, both included; empty: the 30 days to today. A date that
+    does not validate is left out (its error shown) and the default stands in for it."""
+
+    DEFAULT_DAYS = 30
+    # A chart draws a point per day: a longer period is refused, not drawn.
+    MAX_DAYS = 731
+    EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+
+    date_from = forms.DateField(
+        label=_("From"),
+        required=False,
+        widget=DATE_INPUT,
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+    )
+    date_to = forms.DateField(
+        label=_("To"),
+        required=False,
+        widget=DATE_INPUT,
+        validators=[MinValueValidator(EARLIEST), MaxValueValidator(LATEST)],
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to") or timezone.localdate()
+        if start and abs((end - start).days) >= self.MAX_DAYS:
+            self.add_error(
+                "date_from",
+                _("A period is at most %(days)d days.") % {"days": self.MAX_DAYS},
+            )
+        return data
+
+    def valid_data(self) -> dict:
+        """The fields that validated (all of an unbound form's are empty)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return self.cleaned_data
 
     def period(self) -> tuple[dt.date, dt.date]:
-        today = timezone.localdate()
-        data = self.cleaned_data if self.is_valid() else {}
-        end = data.get("date_to") or today
-        start = data.get("date_from") or end - dt.timedelta(days=29)
+        data = self.valid_data()
+        end = data.get("date_to") or timezone.localdate()
+        start = data.get("date_from") or end - dt.timedelta(days=self.DEFAULT_DAYS - 1)
         if start > end:
             start, end = end, start
         return start, end
+
+    def show_period(self, start: dt.date, end: dt.date) -> None:
+        """Fill the date inputs with the period in use, whatever was typed (nothing, a date
+        that does not validate, the ends reversed). The errors stay as they were."""
+        shown = {"date_from": start.isoformat(), "date_to": end.isoformat()}
+        if self.is_bound:
+            self.valid_data()  # the errors are of what was typed, not of what is shown
+            self.data = self.data.copy()
+            for name, value in shown.items():
+                self.data[self.add_prefix(name)] = value
+        else:
+            self.initial = {**self.initial, **shown}
+
+
+class TeamFilterForm(forms.Form):
+    """``?team=<id>``: a supervisor's page narrowed to one team's collectors, the viewer's own
+    teams listed first. An unknown team is a form error and the page shows everyone."""
+
+    team = forms.ModelChoiceField(label=_("Team"), required=False, queryset=Team.objects.none())
+
+    def __init__(self, *args, viewer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_for(viewer)
+        self.fields["team"].empty_label = _("All teams")
+
+    def chosen_team(self) -> Team | None:
+        if not self.is_bound:
+            return None
+        self.is_valid()
+        return self.cleaned_data.get("team")
 
 
 class SimulatorForm(forms.Form):
@@ -398,7 +477,8 @@ class SimulatorForm(forms.Form):
         if name:
             try:
                 zoneinfo.ZoneInfo(name)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            # A folder of zones ("America") is an OSError, not a missing zone.
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
                 raise forms.ValidationError(
                     _("Unknown time zone %(zone)s.") % {"zone": name}
                 ) from exc
@@ -615,3 +695,56 @@ class CloseCaseForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept on the case and in its history. Pending reminders stop."),
     )
+
+
+class TeamForm(forms.Form):
+    """A team: its name, the supervisors who lead it and its collectors."""
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    leaders = forms.ModelMultipleChoiceField(
+        label=_("Led by"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Supervisors; their teams come first in the team menus."),
+    )
+    members = forms.ModelMultipleChoiceField(
+        label=_("Collectors"),
+        required=False,
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, leaders, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["leaders"].queryset = leaders
+        self.fields["members"].queryset = members
+
+    @staticmethod
+    def initial_of(team: Team) -> dict:
+        return {
+            "name": team.name,
+            "leaders": list(team.leaders.all()),
+            "members": list(team.members.all()),
+        }
+
+
+class AuditFilterForm(forms.Form):
+    """``?kind=&actor=``: an audit page narrowed to one kind of change and one actor. The
+    actors offered are those of the page's changes; anything else is a form error and the
+    filter is left out."""
+
+    kind = forms.ChoiceField(label=_("Kind of change"), required=False, choices=[])
+    actor = forms.ChoiceField(label=_("Who"), required=False, choices=[])
+
+    def __init__(self, *args, kinds, actors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("Any kind"))] + list(kinds)
+        self.fields["actor"].choices = [("", _("Anyone"))] + [(a, actor_display(a)) for a in actors]
+
+    def chosen(self) -> tuple[str, str]:
+        """The kind and actor to show (empty: any), from what validated."""
+        if not self.is_bound:
+            return "", ""
+        self.is_valid()
+        return self.cleaned_data.get("kind", ""), self.cleaned_data.get("actor", "")

@@ -1,10 +1,19 @@
-"""The staff's pages: the queue and the case page, supervisors' and admins' pages, dashboards,
-imports, exports, reminders' runs and the staff's side of the debtor portal."""
+"""The staff's pages: the queue and the case page, supervisors' and admins' pages, the
+wallboard, dashboards, imports, exports, reminders' runs and the staff's side of the debtor
+portal."""
 
 from django.urls import include, path
 
 from workspace import exports
-from workspace.views import admin_pages, imports, portal_staff, queue, reminders, supervisor
+from workspace.views import (
+    admin_pages,
+    imports,
+    portal_staff,
+    queue,
+    reminders,
+    supervisor,
+    wallboard,
+)
 from workspace.views import case as case_views
 from workspace.views import dashboards as dashboard_views
 
@@ -73,6 +82,8 @@ urlpatterns = [
     path("approvals/", supervisor.approvals, name="approvals"),
     path("approvals/<int:plan_id>/", supervisor.approval_decide, name="approval-decide"),
     path("reminders/", include(reminder_pages)),
+    path("wallboard/", wallboard.wallboard, name="wallboard"),
+    path("wallboard.csv", wallboard.wallboard_csv, name="wallboard-csv"),
     path("dashboards/", dashboard_views.dashboards, name="dashboards"),
     path("dashboards/<slug:key>.csv", dashboard_views.dashboard_csv, name="dashboard-csv"),
     path("manage/policies/", admin_pages.policies, name="policies"),
@@ -86,6 +97,9 @@ urlpatterns = [
         admin_pages.assignment_rule_edit,
         name="assignment-rule-edit",
     ),
+    path("manage/teams/", admin_pages.teams, name="teams"),
+    path("manage/teams/new/", admin_pages.team_edit, name="team-new"),
+    path("manage/teams/<int:team_id>/", admin_pages.team_edit, name="team-edit"),
     path("manage/users/", admin_pages.users, name="users"),
     path("manage/users/new/", admin_pages.user_edit, name="user-new"),
     path("manage/users/<int:user_id>/", admin_pages.user_edit, name="user-edit"),

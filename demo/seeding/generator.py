@@ -26,6 +26,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from debtors.products import PRODUCT_LABELS
 from demo.seeding import names
 
 UTC = dt.UTC
@@ -103,7 +104,8 @@ COUNTRIES = (("CN", 45), ("US", 25), ("GB", 10), ("SG", 10), ("HK", 10))
 _COUNTRY_PICK = _weighted([c for c, _w in COUNTRIES], [w for _c, w in COUNTRIES])
 _FREQUENCY_PICK = _weighted(("monthly", "fortnightly", "weekly"), (70, 20, 10))
 
-PRODUCTS = ("personal_loan", "consumer_installment", "credit_line", "auto_loan", "bnpl")
+# The products the back office knows by name (``debtors.products``), in a fixed order.
+PRODUCTS = tuple(PRODUCT_LABELS)
 # Principal ranges in whole units of each currency.
 PRINCIPAL_UNITS = {
     "CNY": (2_000, 80_000),

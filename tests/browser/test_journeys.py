@@ -188,7 +188,10 @@ def test_collector_supervisor_and_admin_journey(browser_page, shots, case, peopl
         assert RepaymentPlan.objects.get(loan=loan).status == RepaymentPlan.Status.ACTIVE
         assert RepaymentPlan.objects.get(loan=loan).discount_amount == Decimal("50")
         page.goto("/dashboards/")
-        page.wait_for_selector("#chart-recovery")
+        # The tiles count the period's work: one outbound call (the gate refused the one at
+        # night, and the plan was agreed on an inbound call).
+        expect(page.locator("#kpi-attempts .value")).to_have_text("1")
+        page.wait_for_selector("#chart-recovery", state="attached")
         shots(page, "dashboards")
         log_out(page)
 
@@ -207,7 +210,7 @@ def test_collector_supervisor_and_admin_journey(browser_page, shots, case, peopl
 
         page.goto("/manage/policies/")
         policy = ContactPolicy.objects.get(slug="cn-gbt-45251", is_current=True)
-        page.get_by_role("link", name=policy.name).click()
+        page.get_by_role("link", name=t(policy.name)).click()
         page.wait_for_load_state()
         rules = json.loads(page.input_value("textarea[name=rules]"))
         rules["call"]["hours"] = [

@@ -18,7 +18,7 @@ import time_machine
 from django.utils import translation
 from playwright.sync_api import expect
 
-from cases.models import CallDisposition
+from cases.models import CallDisposition, DispositionCode, install_default_dispositions
 from compliance.models import ContactAttempt
 from debtors.models import PromiseToPay
 from tests.factories import make_case, make_contact_point, make_debtor, make_loan
@@ -52,6 +52,9 @@ def english_left(text: str) -> list[str]:
 
 @pytest.fixture
 def five_cases(people):  # noqa: F811 - pytest fixture by name
+    # The shipped outcomes, in their order (a data migration installs them; a transactional
+    # test before this one may have emptied the table and not every run restores it).
+    install_default_dispositions(DispositionCode)
     made = []
     for index, name in enumerate(NAMES):
         debtor = make_debtor(full_name=name, country="CN", timezone="Asia/Shanghai")

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from cases.models import Case
+from cases.models import Case, Team
 from cases.roles import is_admin, is_collector, is_supervisor
 from tests.factories import make_case, make_debtor
 
@@ -66,3 +66,16 @@ def test_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="never created in production"):
         run()
     assert not User.objects.exists()
+
+
+def test_the_supervisor_leads_a_team_of_the_demo_collectors_made_once():
+    run()
+    team = Team.objects.get()
+    assert [u.username for u in team.leaders.all()] == ["supervisor"]
+    assert sorted(u.username for u in team.members.all()) == ["collector", "collector2"]
+    assert team.history.latest().actor_label == "system: create_demo_users"
+
+    team.members.remove(User.objects.get(username="collector2"))
+    run()
+    assert Team.objects.count() == 1
+    assert [u.username for u in Team.objects.get().members.all()] == ["collector"]

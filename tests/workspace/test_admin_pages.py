@@ -44,7 +44,7 @@ def test_policy_list_and_edit_writes_a_new_version(adm):
     assert current.version == policy.version + 1
     assert current.created_by_label == "ada"
     versions = adm.get(reverse("audit-policy", args=[policy.slug])).content.decode()
-    assert "rules: call" in versions
+    assert "rules: Call" in versions
 
 
 def test_invalid_rules_are_refused_and_kept(adm):

@@ -82,3 +82,38 @@ def test_a_bad_period_is_named(client, supervisor):
 def test_collectors_may_not_export(client, collector, name):
     client.force_login(collector)
     assert client.get(f"/exports/{name}.csv").status_code == 403
+
+
+def test_the_days_of_a_period_in_the_viewers_zone(client, supervisor, portfolio):
+    """The pages link their exports with the viewer's zone: 1 February in Shanghai starts at
+    16:00 UTC on 31 January."""
+    loan = portfolio.loans.get()
+    Payment.objects.create(
+        loan=loan,
+        amount=Decimal("700"),
+        allocated_amount=Decimal("700"),
+        received_at=dt.datetime(2026, 1, 31, 20, tzinfo=dt.UTC),
+        method="card",
+        external_ref="TX-EARLY",
+    )
+    client.force_login(supervisor)
+    day = {"since": "2026-02-01", "until": "2026-02-01"}
+    in_utc = rows(client.get("/exports/payments.csv", day))
+    in_shanghai = rows(client.get("/exports/payments.csv", {**day, "tz": "Asia/Shanghai"}))
+    assert [row[10] for row in in_utc[1:]] == ["TX-1"]
+    assert [row[10] for row in in_shanghai[1:]] == ["TX-EARLY", "TX-1"]
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "America", "../etc/passwd"])
+def test_an_unknown_zone_is_named(client, supervisor, zone):
+    client.force_login(supervisor)
+    response = client.get("/exports/contact-ledger.csv", {"since": "2026-02-01", "tz": zone})
+    assert response.status_code == 400
+    assert b"tz" in response.content
+
+
+def test_a_day_past_the_calendar_is_named(client, supervisor):
+    client.force_login(supervisor)
+    response = client.get("/exports/payments.csv", {"until": "9999-12-31"})
+    assert response.status_code == 400
+    assert b"until" in response.content

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cases.models import Case, QueueWeights
 from cases.priorities import case_priorities_refresh, queue_weights_save
+from cases.teams import team_save
 from tests.factories import make_case, make_contact_point, make_debtor, make_loan
 
 from .conftest import DAYTIME, NIGHT
@@ -204,3 +205,35 @@ def test_a_callback_due_lifts_the_case_to_the_top(collector):
         )
     top = Case.objects.exclude(status="closed").order_by("-priority", "-id").first()
     assert top.pk == made[0].pk
+
+
+def test_supervisor_narrows_the_queue_to_a_team_and_exports_what_it_shows(
+    client, supervisor, collector, other_collector, work, others_case
+):
+    team = team_save(actor=supervisor, name="Shanghai", leaders=[supervisor], members=[collector])
+    client.force_login(supervisor)
+    everyone = client.get(reverse("home")).context["page"].rows
+    assert {c.pk for c in everyone} == {work.pk, others_case.pk}
+
+    response = client.get(reverse("home"), {"team": team.pk, "status": "open"})
+    assert [c.pk for c in response.context["page"].rows] == [work.pk]
+    # Cases are given only to the team's collectors, and the export has the same filters.
+    assert [u.pk for u in response.context["assignable"]] == [collector.pk]
+    body = response.content.decode()
+    assert f'href="/exports/cases.csv?status=open&amp;team={team.pk}"' in body
+    exported = b"".join(
+        client.get(f"/exports/cases.csv?status=open&team={team.pk}").streaming_content
+    ).decode()
+    assert work.debtor.external_ref in exported
+    assert others_case.debtor.external_ref not in exported
+
+    unknown = client.get(reverse("home"), {"team": 999999})
+    assert unknown.status_code == 200
+    assert unknown.context["form"].errors["team"]
+
+
+def test_a_collectors_queue_has_no_team_filter_nor_export(client, collector, work):
+    client.force_login(collector)
+    response = client.get(reverse("home"), {"team": 1})
+    assert "team" not in response.context["form"].fields
+    assert "export-cases" not in response.content.decode()

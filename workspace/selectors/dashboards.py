@@ -1,4 +1,5 @@
-"""The supervisors' dashboards: each chart and the table behind it (its CSV download)."""
+"""The supervisors' dashboards: the tiles of figures (``figures``), each chart and the table
+behind it (its CSV download)."""
 
 from __future__ import annotations
 
@@ -22,95 +23,130 @@ from django.db.models import (
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from compliance.models import (
-    ContactAttempt,
-)
-from debtors.models import (
-    Loan,
-    Payment,
-    PromiseToPay,
-)
+from debtors.models import Loan
+from reminders.defaults import shipped_name
 from reminders.models import Reminder, ReminderStatus, ReminderStrategy
+from workspace.selectors import figures
+from workspace.selectors.labels import choice_label
 
 # --- Dashboards -----------------------------------------------------------------------------
 
 
 @dataclass
+class Panel:
+    """One small chart of a dashboard card (a card shows one per currency where it shows
+    money: amounts of different currencies never share an axis)."""
+
+    title: str
+    datasets: list[dict]
+
+
+@dataclass
 class Chart:
-    """One dashboard chart and the table behind it (the CSV download is the same table)."""
+    """One dashboard card: its panels and the table behind them (the CSV download is the same
+    table)."""
 
     key: str
     title: str
     kind: str  # line or bar
     labels: list[str]
-    datasets: list[dict]
+    panels: list[Panel]
     header: list[str]
     rows: list[list]
     summary: str = ""
     stacked: bool = False
     percent: bool = False
+    # Counts of whole things: the axis steps by whole numbers.
+    whole: bool = False
 
     def as_json(self) -> dict:
         return {
             "kind": self.kind,
             "labels": self.labels,
-            "datasets": self.datasets,
+            "panels": [{"title": p.title, "datasets": p.datasets} for p in self.panels],
             "stacked": self.stacked,
             "percent": self.percent,
+            "whole": self.whole,
         }
+
+
+def single(datasets: list[dict]) -> list[Panel]:
+    return [Panel(title="", datasets=datasets)]
 
 
 @dataclass(frozen=True)
 class Scope:
+    """The dashboards' period and whose work: ``collector_ids`` (one collector, or a team's;
+    ``None``: everyone) and a strategy's loans."""
+
     start: dt.date
     end: dt.date
-    collector_id: int | None = None
+    collector_ids: tuple[int, ...] | None = None
     strategy_id: int | None = None
 
     def days(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
+    def period(self) -> figures.Period:
+        return figures.Period("period", self.start, self.end)
+
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        start = timezone.make_aware(dt.datetime.combine(self.start, dt.time.min))
-        end = timezone.make_aware(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min))
-        return start, end
+        return self.period().bounds()
+
+    def figures_scope(self) -> figures.Scope:
+        """The same scope for the figures: the collectors, and the strategy's loans."""
+        loans = Loan.objects.filter(_strategy_condition(self)) if self.strategy_id else None
+        return figures.Scope(collector_ids=self.collector_ids, loans=loans)
 
 
 def _ratio(part, whole) -> float | None:
     return round(float(part) / float(whole), 4) if whole else None
 
 
+def _strategy_condition(scope: Scope, prefix: str = "") -> Q:
+    """Loans of the strategy's risk bands (the default strategy's: also those no other active
+    strategy claims)."""
+    if not scope.strategy_id:
+        return Q()
+    strategy = ReminderStrategy.objects.filter(pk=scope.strategy_id).first()
+    bands = list(strategy.risk_bands or []) if strategy else []
+    if strategy is not None and strategy.is_default:
+        claimed = set()
+        for other in ReminderStrategy.objects.filter(is_active=True).exclude(pk=strategy.pk):
+            claimed.update(other.risk_bands or [])
+        bands = sorted(set(bands) | (set(Loan.RiskBand.values) - claimed))
+    return Q(**{f"{prefix}risk_band__in": bands})
+
+
 def _loan_scope(scope: Scope, prefix: str = "") -> Q:
-    """Loans of the collector's cases and of the strategy's risk bands."""
-    condition = Q()
-    if scope.collector_id:
-        condition &= Q(**{f"{prefix}debtor__case__assigned_to_id": scope.collector_id})
-    if scope.strategy_id:
-        strategy = ReminderStrategy.objects.filter(pk=scope.strategy_id).first()
-        bands = list(strategy.risk_bands or []) if strategy else []
-        if strategy is not None and strategy.is_default:
-            claimed = set()
-            for other in ReminderStrategy.objects.filter(is_active=True).exclude(pk=strategy.pk):
-                claimed.update(other.risk_bands or [])
-            bands = sorted(set(bands) | (set(Loan.RiskBand.values) - claimed))
-        condition &= Q(**{f"{prefix}risk_band__in": bands})
+    """Loans of the collectors' cases and of the strategy's risk bands."""
+    condition = _strategy_condition(scope, prefix)
+    if scope.collector_ids is not None:
+        condition &= Q(**{f"{prefix}debtor__case__assigned_to_id__in": scope.collector_ids})
     return condition
 
 
-def chart_recovery(scope: Scope) -> Chart:
-    """Money collected per day, and the recovery rate: collected in the period over what was
-    outstanding at its start (today's outstanding plus what was collected since)."""
+def kpis(scope: Scope) -> figures.Figures:
+    """The tiles above the charts: the figures of the period and scope (four queries)."""
+    found = figures.figures([scope.period()], scope.figures_scope())
+    return found.get((None, "period"), figures.Figures())
 
-    start, end = scope.bounds()
+
+def chart_recovery(scope: Scope) -> Chart:
+    """Money collected per day, one small chart per currency, and the recovery rate: collected
+    in the period over what was outstanding at its start (today's outstanding plus what was
+    collected since)."""
+
+    start, _end = scope.bounds()
     loans = Loan.objects.filter(_loan_scope(scope)).exclude(status__in=Loan.CLOSED_STATUSES)
-    payments = Payment.objects.filter(
-        Q(received_at__gte=start, received_at__lt=end) & _loan_scope(scope, "loan__")
-    )
+    in_scope = figures.payments_in_scope(scope.figures_scope())
     by_day: dict[tuple[dt.date, str], Any] = {}
     currencies: set[str] = set()
     for row in (
-        payments.annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
+        in_scope.filter(scope.period().instants("received_at"))
+        .annotate(day=TruncDate("received_at", tzinfo=timezone.get_current_timezone()))
         .values("day", "loan__currency")
         .annotate(total=Sum("amount"))
     ):
@@ -124,7 +160,7 @@ def chart_recovery(scope: Scope) -> Chart:
     }
     since = {
         r["loan__currency"]: r["total"]
-        for r in Payment.objects.filter(Q(received_at__gte=start) & _loan_scope(scope, "loan__"))
+        for r in in_scope.filter(received_at__gte=start)
         .values("loan__currency")
         .annotate(total=Sum("amount"))
     }
@@ -140,31 +176,26 @@ def chart_recovery(scope: Scope) -> Chart:
         title=_("Recovery: collected per day"),
         kind="bar",
         labels=[d.isoformat() for d in days],
-        datasets=[
-            {"label": c, "data": [float(by_day.get((d, c), 0)) for d in days]}
+        panels=[
+            Panel(
+                title=c,
+                datasets=[
+                    {"label": _("collected"), "data": [float(by_day.get((d, c), 0)) for d in days]}
+                ],
+            )
             for c in sorted(currencies)
         ],
         header=[_("day"), _("currency"), _("collected")],
         rows=[[d.isoformat(), c, by_day[(d, c)]] for (d, c) in sorted(by_day)],
         summary=_("Recovery rate: %(rates)s") % {"rates": ", ".join(rates) or "—"},
-        stacked=True,
     )
 
 
 def chart_right_party(scope: Scope) -> Chart:
-    """Share of completed outbound calls that reached the debtor (by disposition code, or a
-    conversation when no code was given)."""
+    """Share of completed outbound calls that reached the debtor (``figures.RIGHT_PARTY``)."""
 
-    start, end = scope.bounds()
-    calls = ContactAttempt.objects.filter(
-        channel="call", direction="outbound", occurred_at__gte=start, occurred_at__lt=end
-    ).exclude(outcome="pending")
-    if scope.collector_id:
-        calls = calls.filter(actor_user_id=scope.collector_id)
-    if scope.strategy_id:
-        calls = calls.filter(debtor__loans__in=Loan.objects.filter(_loan_scope(scope))).distinct()
-    rpc = Q(disposition__code__right_party_contact=True) | Q(
-        disposition__isnull=True, outcome="conversation"
+    calls = figures.outbound_attempts(scope.period(), scope.figures_scope()).filter(
+        figures.COMPLETED_CALL
     )
     counts = {
         row["day"]: (row["total"], row["rpc"])
@@ -172,7 +203,7 @@ def chart_right_party(scope: Scope) -> Chart:
             day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone())
         )
         .values("day")
-        .annotate(total=Count("id", distinct=True), rpc=Count("id", filter=rpc, distinct=True))
+        .annotate(total=Count("id"), rpc=Count("id", filter=figures.RIGHT_PARTY))
     }
     days = scope.days()
     total = sum(t for t, _r in counts.values())
@@ -182,12 +213,16 @@ def chart_right_party(scope: Scope) -> Chart:
         title=_("Right-party contact rate"),
         kind="line",
         labels=[d.isoformat() for d in days],
-        datasets=[
-            {
-                "label": _("right-party contacts / calls"),
-                "data": [_ratio(counts.get(d, (0, 0))[1], counts.get(d, (0, 0))[0]) for d in days],
-            }
-        ],
+        panels=single(
+            [
+                {
+                    "label": _("right-party contacts / calls"),
+                    "data": [
+                        _ratio(counts.get(d, (0, 0))[1], counts.get(d, (0, 0))[0]) for d in days
+                    ],
+                }
+            ]
+        ),
         header=[_("day"), _("calls"), _("right-party contacts"), _("rate")],
         rows=[[d.isoformat(), t, r, _ratio(r, t)] for d, (t, r) in sorted(counts.items())],
         summary=_("%(reached)d of %(total)d calls reached the debtor")
@@ -199,12 +234,9 @@ def chart_right_party(scope: Scope) -> Chart:
 def chart_promises(scope: Scope) -> Chart:
     """Share of promises falling due in the period that were kept (of those decided)."""
 
-    promises = PromiseToPay.objects.filter(
-        Q(promised_date__gte=scope.start, promised_date__lte=scope.end)
-        & _loan_scope(scope, "loan__")
+    promises = figures.promises_in_scope(scope.figures_scope()).filter(
+        scope.period().dates("promised_date")
     )
-    if scope.collector_id:
-        promises = promises.filter(created_by_id=scope.collector_id)
     counts = {
         row["promised_date"]: row
         for row in promises.values("promised_date").annotate(
@@ -221,11 +253,16 @@ def chart_promises(scope: Scope) -> Chart:
         title=_("Promises kept"),
         kind="bar",
         labels=[d.isoformat() for d in days],
-        datasets=[
-            {"label": _("kept"), "data": [counts.get(d, {}).get("kept", 0) for d in days]},
-            {"label": _("broken"), "data": [counts.get(d, {}).get("broken", 0) for d in days]},
-            {"label": _("pending"), "data": [counts.get(d, {}).get("pending", 0) for d in days]},
-        ],
+        panels=single(
+            [
+                {"label": _("kept"), "data": [counts.get(d, {}).get("kept", 0) for d in days]},
+                {"label": _("broken"), "data": [counts.get(d, {}).get("broken", 0) for d in days]},
+                {
+                    "label": _("pending"),
+                    "data": [counts.get(d, {}).get("pending", 0) for d in days],
+                },
+            ]
+        ),
         header=[_("promised date"), _("kept"), _("broken"), _("pending")],
         rows=[
             [d.isoformat(), r["kept"], r["broken"], r["pending"]] for d, r in sorted(counts.items())
@@ -233,10 +270,13 @@ def chart_promises(scope: Scope) -> Chart:
         summary=_("Promise kept rate: %(rate)s")
         % {"rate": f"{kept / (kept + broken) * 100:.1f}%" if kept + broken else "—"},
         stacked=True,
+        whole=True,
     )
 
 
 DPD_BUCKETS = ("current", "1-30", "31-60", "61-90", "91+", "closed")
+# The buckets named in words; the others are days past due and read the same in any language.
+BUCKET_LABELS = {"current": gettext_lazy("not past due"), "closed": gettext_lazy("closed")}
 
 
 def _bucket(due, status, on: dt.date) -> Case:
@@ -303,14 +343,18 @@ def chart_roll_rates(scope: Scope) -> Chart:
         key="roll-rates",
         title=_("Roll rates between days-past-due buckets"),
         kind="bar",
-        labels=[str(f) for f in DPD_BUCKETS[:-1]],
-        datasets=[
-            {
-                "label": _("to %(bucket)s") % {"bucket": t},
-                "data": [_ratio(matrix.get((f, t), 0), totals.get(f)) for f in DPD_BUCKETS[:-1]],
-            }
-            for t in DPD_BUCKETS
-        ],
+        labels=[str(BUCKET_LABELS.get(f, f)) for f in DPD_BUCKETS[:-1]],
+        panels=single(
+            [
+                {
+                    "label": _("to %(bucket)s") % {"bucket": BUCKET_LABELS.get(t, t)},
+                    "data": [
+                        _ratio(matrix.get((f, t), 0), totals.get(f)) for f in DPD_BUCKETS[:-1]
+                    ],
+                }
+                for t in DPD_BUCKETS
+            ]
+        ),
         header=[_("from bucket"), _("to bucket"), _("loans"), _("share")],
         rows=[
             [f, t, n, _ratio(n, totals.get(f))]
@@ -334,8 +378,8 @@ def chart_reminders(scope: Scope) -> Chart:
     )
     if scope.strategy_id:
         reminders = reminders.filter(stage__strategy_id=scope.strategy_id)
-    if scope.collector_id:
-        reminders = reminders.filter(debtor__case__assigned_to_id=scope.collector_id)
+    if scope.collector_ids is not None:
+        reminders = reminders.filter(debtor__case__assigned_to_id__in=scope.collector_ids)
     rows = list(
         reminders.values("stage_id", "stage__name", "stage__strategy__name", "channel", "status")
         .annotate(n=Count("id"))
@@ -345,7 +389,10 @@ def chart_reminders(scope: Scope) -> Chart:
     for r in rows:
         key = (r["stage__strategy__name"], r["stage__name"], r["channel"])
         groups.setdefault(key, {})[r["status"]] = r["n"]
-    labels = [f"{strategy} · {stage} · {channel}" for strategy, stage, channel in groups]
+    labels = [
+        f"{shipped_name(strategy)} · {shipped_name(stage)} · {choice_label(Reminder, 'channel', channel)}"
+        for strategy, stage, channel in groups
+    ]
     statuses = [s for s in ReminderStatus.values if any(s in g for g in groups.values())]
     status_labels = dict(ReminderStatus.choices)
     return Chart(
@@ -353,16 +400,19 @@ def chart_reminders(scope: Scope) -> Chart:
         title=_("Reminder outcomes by stage and channel"),
         kind="bar",
         labels=labels,
-        datasets=[
-            {"label": str(status_labels[s]), "data": [g.get(s, 0) for g in groups.values()]}
-            for s in statuses
-        ],
+        panels=single(
+            [
+                {"label": str(status_labels[s]), "data": [g.get(s, 0) for g in groups.values()]}
+                for s in statuses
+            ]
+        ),
         header=[_("strategy"), _("stage"), _("channel"), _("status"), _("reminders")],
         rows=[
             [r["stage__strategy__name"], r["stage__name"], r["channel"], r["status"], r["n"]]
             for r in rows
         ],
         stacked=True,
+        whole=True,
     )
 
 

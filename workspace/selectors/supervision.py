@@ -4,10 +4,11 @@ waiting for approval."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from cases.models import Case
@@ -18,10 +19,9 @@ from compliance.models import (
 )
 from debtors.models import (
     Debtor,
-    Payment,
-    PromiseToPay,
     RepaymentPlan,
 )
+from workspace.selectors.figures import Figures, Scope, figures, today_and_week
 
 # --- Supervisors ----------------------------------------------------------------------------
 
@@ -30,21 +30,18 @@ from debtors.models import (
 class CollectorStats:
     user: Any
     queue_size: int = 0
-    contacts_today: int = 0
-    promises_today: int = 0
-    promises_amount: Any = 0
-    collected: Any = 0
+    today: Figures = field(default_factory=Figures)
 
 
-def team_stats(*, now: dt.datetime | None = None) -> list[CollectorStats]:
-    """Per collector: open cases, contacts and promises today, amounts collected today on
-    their cases. Four grouped queries whatever the team's size."""
-
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
-    end = start + dt.timedelta(days=1)
-    stats = {u.pk: CollectorStats(user=u) for u in collectors()}
+def team_stats(
+    *, collector_ids: Sequence[int] | None = None, now: dt.datetime | None = None
+) -> list[CollectorStats]:
+    """Per active collector (of ``collector_ids`` only, when given): open cases, and today's
+    figures (``figures``). Six queries whatever the number of collectors."""
+    people = collectors()
+    if collector_ids is not None:
+        people = people.filter(pk__in=list(collector_ids))
+    stats = {u.pk: CollectorStats(user=u) for u in people}
     for row in (
         Case.objects.exclude(status=Case.Status.CLOSED)
         .filter(assigned_to__in=list(stats))
@@ -52,33 +49,10 @@ def team_stats(*, now: dt.datetime | None = None) -> list[CollectorStats]:
         .annotate(n=Count("id"))
     ):
         stats[row["assigned_to"]].queue_size = row["n"]
-    for row in (
-        ContactAttempt.objects.filter(
-            actor_user_id__in=list(stats), occurred_at__gte=start, occurred_at__lt=end
-        )
-        .values("actor_user_id")
-        .annotate(n=Count("id"))
-    ):
-        stats[row["actor_user_id"]].contacts_today = row["n"]
-    for row in (
-        PromiseToPay.objects.filter(
-            created_by__in=list(stats), created_at__gte=start, created_at__lt=end
-        )
-        .values("created_by")
-        .annotate(n=Count("id"), amount=Sum("amount"))
-    ):
-        stats[row["created_by"]].promises_today = row["n"]
-        stats[row["created_by"]].promises_amount = row["amount"]
-    for row in (
-        Payment.objects.filter(
-            received_at__gte=start,
-            received_at__lt=end,
-            loan__debtor__case__assigned_to__in=list(stats),
-        )
-        .values("loan__debtor__case__assigned_to")
-        .annotate(total=Sum("amount"))
-    ):
-        stats[row["loan__debtor__case__assigned_to"]].collected = row["total"]
+    today, _week = today_and_week(now)
+    found = figures([today], Scope(collector_ids=tuple(stats), by_collector=True))
+    for pk, stat in stats.items():
+        stat.today = found.get((pk, today.key), Figures())
     return list(stats.values())
 
 

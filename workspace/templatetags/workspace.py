@@ -18,7 +18,7 @@ from workspace.selectors.labels import choice_label
 register = template.Library()
 
 
-for _name in ("money", "num", "pct", "when", "day"):
+for _name in ("money", "num", "pct", "when", "day", "country"):
     register.filter(_name, getattr(formats, _name))
 money, num, when, day = formats.money, formats.num, formats.when, formats.day
 

@@ -1,5 +1,6 @@
 """Admins' daily screens: contact policies with a simulator, queue weights, users and roles,
-holidays, reminder strategies and templates. Rare screens stay in the Django admin."""
+holidays, reminder strategies and templates, assignment rules; and the teams, which
+supervisors keep too. Rare screens stay in the Django admin."""
 
 from __future__ import annotations
 
@@ -23,10 +24,11 @@ from cases.assignment import (
     assignment_rule_save,
     cases_assign_apply,
 )
-from cases.models import AssignmentRule, QueueWeights
+from cases.models import AssignmentRule, QueueWeights, Team
 from cases.priorities import queue_weights_save
 from cases.roles import ROLES, role_names
 from cases.services import collectors as active_collectors
+from cases.teams import possible_leaders, team_delete, team_save, teams_for
 from compliance import gate
 from compliance.models import RULES_HELP, ContactPolicy
 from compliance.selectors import NoPolicy
@@ -41,9 +43,10 @@ from workspace.forms import (
     PolicyForm,
     QueueWeightsForm,
     SimulatorForm,
+    TeamForm,
     UserForm,
 )
-from workspace.views.common import admin_required
+from workspace.views.common import admin_required, supervisor_required
 
 
 @admin_required
@@ -290,4 +293,45 @@ def assignment_rule_edit(request: HttpRequest, rule_id: int | None = None) -> Ht
         form = AssignmentRuleForm(initial=initial, collectors=pool)
     return render(
         request, "workspace/admin/assignment_rule_edit.html", {"form": form, "rule": rule}
+    )
+
+
+# --- Teams ----------------------------------------------------------------------------------
+
+
+@supervisor_required
+@require_http_methods(["GET"])
+def teams(request: HttpRequest) -> HttpResponse:
+    """The teams, the viewer's own first, with their leaders and collectors."""
+    rows = teams_for(request.user).prefetch_related("leaders", "members")
+    return render(request, "workspace/admin/teams.html", {"teams": rows})
+
+
+@supervisor_required
+@require_http_methods(["GET", "POST"])
+def team_edit(request: HttpRequest, team_id: int | None = None) -> HttpResponse:
+    team = get_object_or_404(Team, pk=team_id) if team_id else None
+    choices = {"leaders": possible_leaders(), "members": active_collectors()}
+    if request.method == "POST" and request.POST.get("delete") and team is not None:
+        team_delete(actor=request.user, team=team)
+        messages.success(request, _("Team %(name)s deleted.") % {"name": team.name})
+        return redirect("teams")
+    if request.method == "POST":
+        form = TeamForm(request.POST, **choices)
+        if form.is_valid():
+            try:
+                saved = team_save(actor=request.user, team=team, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("Team %(name)s saved.") % {"name": saved.name})
+                return redirect("teams")
+    else:
+        form = TeamForm(initial=TeamForm.initial_of(team) if team else None, **choices)
+    return render(
+        request,
+        "workspace/admin/team_edit.html",
+        {"form": form, "team": team},
+        status=400 if form.is_bound else 200,
     )

@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from cases import lifecycle, services
@@ -35,6 +35,7 @@ from debtors.selectors import debtor_loans
 from debtors.validators import apply_errors
 from messaging.channels.base import OutcomeUnknown, PermanentError, TransientError, get_backend
 from messaging.models import MessageTemplate
+from reminders.defaults import template_label
 from workspace.forms import (
     CloseCaseForm,
     ContactPointStatusForm,
@@ -58,7 +59,7 @@ def _templates_for_messages():
         .distinct()
         .order_by("key")
     )
-    return [(k, k) for k in keys]
+    return [(k, template_label(k)) for k in keys]
 
 
 # A transport that failed: the attempt stays recorded; the collector is told and may retry.
@@ -66,11 +67,11 @@ TransportError = (InvalidPermit, TransientError, PermanentError, OutcomeUnknown)
 
 PANELS = (
     # name, element id, title, keyboard shortcut
-    ("outcome", "outcome", _lazy("Wrap up the call"), "o"),
-    ("note", "panel-note", _lazy("Add a note"), "t"),
-    ("message", "panel-message", _lazy("Send an SMS or email"), "m"),
-    ("hold", "panel-hold", _lazy("Dispute, hardship or cease request"), "h"),
-    ("close", "panel-close", _lazy("Close the case"), ""),
+    ("outcome", "outcome", gettext_lazy("Wrap up the call"), "o"),
+    ("note", "panel-note", gettext_lazy("Add a note"), "t"),
+    ("message", "panel-message", gettext_lazy("Send an SMS or email"), "m"),
+    ("hold", "panel-hold", gettext_lazy("Dispute, hardship or cease request"), "h"),
+    ("close", "panel-close", gettext_lazy("Close the case"), ""),
 )
 # Panels only a supervisor sees.
 SUPERVISOR_PANELS = ("close",)
@@ -220,7 +221,7 @@ def call_place(request: HttpRequest, case_id: int) -> HttpResponse:
     guard_ids(request.POST, {"contact_point": debtor.contact_points.all()})
     form = PlaceCallForm(request.POST, debtor=debtor)
     if not form.is_valid():
-        return _case_page(request, case, status=400, call_form=form, open_panel="call")
+        return _case_page(request, case, status=400, call_form=form)
     point = form.cleaned_data["contact_point"]
     try:
         attempt = services.call_place(actor=request.user, debtor=debtor, contact_point=point)
@@ -228,7 +229,7 @@ def call_place(request: HttpRequest, case_id: int) -> HttpResponse:
         return _case_page(request, case, call_form=form, blocked=blocked.decision)
     except (ValidationError, GateInputError, NoPolicy) as exc:
         form.add_error(None, getattr(exc, "messages", [str(exc)]))
-        return _case_page(request, case, status=400, call_form=form, open_panel="call")
+        return _case_page(request, case, status=400, call_form=form)
     messages.success(
         request,
         _("The gate allowed the call. Dial %(number)s now, then log the outcome.")

@@ -1,25 +1,33 @@
-"""Supervisors' dashboards: charts over a chosen period, per collector and per strategy, each
-downloadable as CSV (the same table the chart is drawn from)."""
+"""Supervisors' dashboards: tiles of figures and charts over a chosen period, for everyone, one
+team or one collector, and per strategy; each chart downloadable as CSV (the same table the
+chart is drawn from), the period's payments too."""
 
 from __future__ import annotations
 
 import csv
+from urllib.parse import urlencode
 
 from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from cases.services import collectors
+from cases.teams import team_member_ids
 from reminders.models import ReminderStrategy
 from selfservice import selectors as portal_selectors
-from workspace.forms import PeriodForm
+from workspace.forms import PeriodForm, TeamFilterForm
 from workspace.selectors import dashboards as selectors
+from workspace.selectors.figures import DEFINITIONS
 from workspace.views.common import supervisor_required
 
 
-class DashboardForm(PeriodForm):
+class DashboardForm(TeamFilterForm, PeriodForm):
+    """The period, and whose work: one collector, one team's collectors, or everyone; and one
+    strategy's loans. A value that does not validate is left out, its error shown."""
+
     collector = forms.ModelChoiceField(label=_("Collector"), required=False, queryset=None)
     strategy = forms.ModelChoiceField(label=_("Strategy"), required=False, queryset=None)
 
@@ -30,14 +38,31 @@ class DashboardForm(PeriodForm):
         self.fields["strategy"].queryset = ReminderStrategy.objects.order_by("name")
         self.fields["strategy"].empty_label = _("All strategies")
 
+    def clean(self):
+        data = super().clean()
+        team, collector = data.get("team"), data.get("collector")
+        if team is not None:
+            data["team_members"] = tuple(team_member_ids(team))
+            if collector is not None and collector.pk not in data["team_members"]:
+                self.add_error(
+                    "collector",
+                    _("%(user)s is not in team %(team)s.") % {"user": collector, "team": team},
+                )
+        return data
+
+    def collector_ids(self) -> tuple[int, ...] | None:
+        data = self.valid_data()
+        if data.get("collector") is not None:
+            return (data["collector"].pk,)
+        return data.get("team_members")
+
     def scope(self) -> selectors.Scope:
         start, end = self.period()
-        data = self.cleaned_data if self.is_valid() else {}
-        collector, strategy = data.get("collector"), data.get("strategy")
+        strategy = self.valid_data().get("strategy")
         return selectors.Scope(
             start=start,
             end=end,
-            collector_id=collector.pk if collector else None,
+            collector_ids=self.collector_ids(),
             strategy_id=strategy.pk if strategy else None,
         )
 
@@ -45,8 +70,9 @@ class DashboardForm(PeriodForm):
 @supervisor_required
 @require_GET
 def dashboards(request: HttpRequest) -> HttpResponse:
-    form = DashboardForm(request.GET or None)
+    form = DashboardForm(request.GET or None, viewer=request.user)
     scope = form.scope()
+    form.show_period(scope.start, scope.end)
     charts = [build(scope) for build in selectors.CHARTS.values()]
     return render(
         request,
@@ -54,9 +80,18 @@ def dashboards(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "scope": scope,
+            "kpis": selectors.kpis(scope),
+            "definitions": DEFINITIONS,
             "charts": charts,
             "chart_data": {c.key: c.as_json() for c in charts},
             "query": request.GET.urlencode(),
+            "payments_query": urlencode(
+                {
+                    "since": scope.start.isoformat(),
+                    "until": scope.end.isoformat(),
+                    "tz": timezone.get_current_timezone_name(),
+                }
+            ),
             "portal_rating": portal_selectors.rating_summary(*scope.bounds()),
         },
     )
@@ -68,7 +103,7 @@ def dashboard_csv(request: HttpRequest, key: str) -> HttpResponse:
     build = selectors.CHARTS.get(key)
     if build is None:
         raise Http404
-    chart = build(DashboardForm(request.GET or None).scope())
+    chart = build(DashboardForm(request.GET or None, viewer=request.user).scope())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
     writer = csv.writer(response)

@@ -1,4 +1,5 @@
-"""Create the demo sign-ins and hand the unassigned cases to the two demo collectors.
+"""Create the demo sign-ins, hand the unassigned cases to the two demo collectors and put them
+in a team the demo supervisor leads.
 
 Idempotent: running it again resets the demo passwords and roles, and assigns only the cases
 that are still unassigned. It refuses to run in production, where fixed passwords would be a
@@ -16,8 +17,9 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from cases.assignment import cases_assign
-from cases.models import AssignmentRule
+from cases.models import AssignmentRule, Team
 from cases.roles import ADMIN, COLLECTOR, SUPERVISOR
+from cases.teams import team_save
 from debtors.audit import system_actor
 from debtors.models import Debtor, Loan
 from selfservice.links import link_make
@@ -42,7 +44,10 @@ DEMO_USERS = (
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (collector, collector2, supervisor, admin) and assign cases."
+    help = (
+        "Create the demo users (collector, collector2, supervisor, admin), assign cases and "
+        "make the supervisor's team."
+    )
 
     def handle(self, *args, **options) -> None:
         if settings.PRODUCTION:
@@ -53,6 +58,7 @@ class Command(BaseCommand):
             users = {demo.username: self._ensure_user(demo) for demo in DEMO_USERS}
             collectors = [users[demo.username] for demo in DEMO_USERS if demo.role == COLLECTOR]
             assigned = assign_round_robin(collectors)
+            demo_team(leader=users["supervisor"], collectors=collectors)
         self.stdout.write(
             _("%(count)d unassigned case(s) shared between the collectors.") % {"count": assigned}
         )
@@ -115,3 +121,15 @@ def assign_round_robin(collectors: list[User]) -> int:
     )
     rule.collectors.add(*collectors)
     return cases_assign(actor=ACTOR)
+
+
+DEMO_TEAM = "Demo team"
+
+
+def demo_team(*, leader: User, collectors: list[User]) -> Team:
+    """The team the demo supervisor leads, of the demo collectors (made once: a team changed
+    on Manage > Teams is left as it is)."""
+    team = Team.objects.filter(name=DEMO_TEAM).first()
+    if team is None:
+        team = team_save(actor=ACTOR, name=DEMO_TEAM, leaders=[leader], members=collectors)
+    return team
