@@ -16,12 +16,6 @@
     );
   }
 
-  function focusLater(element) {
-    if (element) {
-      element.focus();
-    }
-  }
-
   function activate(element) {
     var details = element.closest("details");
     if (details && details !== element) {
@@ -31,7 +25,7 @@
       element.open = true;
       var field = firstField(element);
       if (field) {
-        focusLater(field);
+        field.focus();
       } else {
         // The panel loads its form when opened (htmx): focus its first field once it is in.
         document.addEventListener("htmx:afterSettle", function once() {
@@ -48,7 +42,7 @@
       element.checked = true;
       element.dispatchEvent(new Event("change", { bubbles: true }));
       var target = element.dataset.focus && document.querySelector(element.dataset.focus);
-      focusLater(target || element);
+      (target || element).focus();
       return;
     }
     if (element.matches("a, button")) {
