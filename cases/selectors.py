@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cases.access import cases_for_user
@@ -170,6 +171,8 @@ def balances_by_currency(debtor_ids: list[int]) -> dict[int, list[tuple[str, Dec
 # while they keep being refused; at most ``NEXT_CASE_SCAN`` per tier and request.
 NEXT_CASE_BATCHES = (10, 40, 200, 1000)
 NEXT_CASE_SCAN = 5000
+# Before any possible contact: "since the last contact" for a debtor never contacted.
+NEVER = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def recently_worked(user, *, now: dt.datetime):
@@ -215,9 +218,11 @@ def next_case_tiers(user, *, now: dt.datetime) -> list[QuerySet[Case]]:
     broken = PromiseToPay.objects.filter(
         loan__debtor_id=OuterRef("debtor_id"), status=PromiseToPay.Status.BROKEN
     )
+    # One correlated test per case (never contacted: any broken promise counts), so the scan
+    # stops at the first few matches instead of collecting every broken promise first.
+    since_contact = Coalesce(OuterRef("last_contact_at"), Value(NEVER))
     broken_since_contact = rested.filter(
-        Exists(broken.filter(resolved_at__gt=OuterRef("last_contact_at")))
-        | (Q(last_contact_at__isnull=True) & Exists(broken))
+        Exists(broken.filter(resolved_at__gt=since_contact))
     ).order_by("-priority", "-id")
     return [callbacks, call_tasks, broken_since_contact, rested.order_by("-priority", "-id")]
 
