@@ -269,6 +269,7 @@ def message_send(
     subject: str = "",
     backend: ChannelBackend,
     loan: Loan | None = None,
+    metadata: dict | None = None,
     now=None,
 ) -> ContactAttempt:
     """Send an SMS or email through ``backend``, after the gate grants a permit."""
@@ -296,7 +297,7 @@ def message_send(
             body=body,
             subject=subject,
             # The attempt is the message: a retried hand-over of it is delivered once.
-            metadata={"idempotency_key": f"desk-{permit.attempt_id}"},
+            metadata={**(metadata or {}), "idempotency_key": f"desk-{permit.attempt_id}"},
         ),
     )
     attempt = contact_attempt_record(
@@ -309,14 +310,22 @@ def message_send(
         attempt=result.attempt,
     )
     SentMessage.objects.create(
-        attempt=attempt, debtor=debtor, channel=channel, subject=subject, body=body
+        attempt=attempt,
+        debtor=debtor,
+        channel=channel,
+        subject=subject,
+        body=body,
+        to=contact_point.value,
+        provider=getattr(backend, "provider", ""),
+        provider_ref=result.provider_ref[:200],
+        idempotency_key=f"desk-{permit.attempt_id}",
     )
     return attempt
 
 
 def message_compose(*, debtor: Debtor, template_key: str, channel: str, today=None):
-    """Subject and body of a message template, filled in for the debtor's most overdue open
-    loan (the reminders' sandboxed formatter, in the debtor's language)."""
+    """Subject, body and provider metadata of a message template, filled in for the debtor's
+    most overdue open loan (the reminders' sandboxed formatter, in the debtor's language)."""
 
     language = debtor.preferred_language or "en"
     template = find_template(template_key, channel, language)
@@ -353,7 +362,12 @@ def message_compose(*, debtor: Debtor, template_key: str, channel: str, today=No
     rendered = templating.render(
         channel=channel, subject=template.subject, body=template.body, context=context
     )
-    return rendered.subject, rendered.body
+    # Providers that send only approved templates get the code and its parameters.
+    metadata = {
+        "provider_template": template.provider_template,
+        "variables": {name: context[name] for name in templating.placeholders(template.body)},
+    }
+    return rendered.subject, rendered.body, metadata
 
 
 # --- Holds and contact points ---------------------------------------------------------------

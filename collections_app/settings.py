@@ -306,23 +306,59 @@ EMAIL_BACKEND = env.str(
         else "django.core.mail.backends.filebased.EmailBackend"
     ),
 )
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "outbox" / "email")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="collections@example.com")
 
-# --- Reminders ------------------------------------------------------------------------------
-# Which backend serves each channel (dotted paths); the SMS default writes files, and with
-# SMS_PROVIDER_URL set it speaks to the HTTP provider.
+# --- Channels: providers and what comes back ------------------------------------------------
+# SMS_BACKEND picks the SMS provider: "file" (development: one file per message), "http" (a
+# generic JSON gateway), "twilio" or "aliyun" (Alibaba Cloud SMS), or a dotted path.
+# SMS_BACKEND_ROUTES sends numbers by prefix to another one: "+86=aliyun,+1=twilio".
+# Credentials alone select nothing; a selected provider without its settings stops the start.
 SMS_PROVIDER_URL = env.str("SMS_PROVIDER_URL", default="")
 SMS_PROVIDER_TOKEN = env.str("SMS_PROVIDER_TOKEN", default="")
 SMS_CALLBACK_SECRET = env.str("SMS_CALLBACK_SECRET", default="")
 SMS_CALLBACK_URL = env.str("SMS_CALLBACK_URL", default="")
+SMS_BACKEND = env.str("SMS_BACKEND", default="http" if SMS_PROVIDER_URL else "file")
+SMS_BACKEND_ROUTES = env.dict("SMS_BACKEND_ROUTES", default={})
+# The public address providers call back (status callbacks, signed URLs): set it when the
+# application runs behind a proxy that rewrites the host or scheme.
+WEBHOOK_BASE_URL = env.str("WEBHOOK_BASE_URL", default="")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM = env.str("TWILIO_FROM", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_BASE_URL = env.str("TWILIO_API_BASE_URL", default="")  # tests: a stand-in
+TWILIO_TIMEOUT_SECONDS = env.float("TWILIO_TIMEOUT_SECONDS", default=10)
+ALIYUN_ACCESS_KEY_ID = env.str("ALIYUN_ACCESS_KEY_ID", default="")
+ALIYUN_ACCESS_KEY_SECRET = env.str("ALIYUN_ACCESS_KEY_SECRET", default="")
+ALIYUN_SMS_SIGN_NAME = env.str("ALIYUN_SMS_SIGN_NAME", default="")
+ALIYUN_SMS_ENDPOINT = env.str("ALIYUN_SMS_ENDPOINT", default="dysmsapi.aliyuncs.com")
+ALIYUN_SMS_PROTOCOL = env.str("ALIYUN_SMS_PROTOCOL", default="https")
+ALIYUN_SMS_TIMEOUT_SECONDS = env.float("ALIYUN_SMS_TIMEOUT_SECONDS", default=10)
+# An approved template whose one parameter, "content", carries a collector's own words.
+ALIYUN_SMS_FREE_TEXT_TEMPLATE = env.str("ALIYUN_SMS_FREE_TEXT_TEMPLATE", default="")
+ALIYUN_SMS_PUSH_TOKEN = env.str("ALIYUN_SMS_PUSH_TOKEN", default="")
+ALIYUN_SMS_PERMANENT_CODES = env.list("ALIYUN_SMS_PERMANENT_CODES", default=[])
+EMAIL_INBOUND_TOKEN = env.str("EMAIL_INBOUND_TOKEN", default="")
+# Where bounces go: VERP addresses bounces+<message>@EMAIL_BOUNCE_DOMAIN (default: the
+# domain of DEFAULT_FROM_EMAIL); unsubscribe+<message>@ the same domain for mailto unsubscribes.
+EMAIL_BOUNCE_DOMAIN = env.str("EMAIL_BOUNCE_DOMAIN", default="")
+# The lender's answer to HELP / INFO (default: the company name and the opt-out keywords).
+SMS_HELP_TEXT = env.str("SMS_HELP_TEXT", default="")
+# Three permanent delivery failures in a row to one number mark it invalid.
+SMS_INVALID_AFTER_FAILURES = env.int("SMS_INVALID_AFTER_FAILURES", default=3)
+
+# --- Reminders ------------------------------------------------------------------------------
+# Which backend serves each channel (dotted paths; SMS as chosen above).
 REMINDER_CHANNEL_BACKENDS = {
     "email": "messaging.channels.email.EmailBackend",
-    "sms": (
-        "messaging.channels.sms.HttpSmsBackend"
-        if SMS_PROVIDER_URL
-        else "messaging.channels.sms.FileSmsBackend"
-    ),
+    "sms": SMS_BACKEND,
     "in_app": "messaging.channels.inbox.InboxBackend",
     "letter": "messaging.channels.letter.LetterBackend",
 }

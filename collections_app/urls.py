@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from collections_app.health import healthz
+from portal.unsubscribe import one_click
 
 urlpatterns = [
     path("", include("workspace.urls")),
@@ -17,8 +18,11 @@ urlpatterns = [
     path("api/", include("api.urls")),
     # What providers post back about reminders (delivery reports).
     path("reminders/", include("reminders.urls")),
-    # The debtor's self-service pages.
+    # What SMS and email providers post back: replies, keywords, delivery reports, bounces.
+    path("webhooks/", include("messaging.urls")),
+    # The debtor's self-service pages, and the one-click unsubscribe of every email.
     path("p/", include("portal.urls")),
+    path("u/<str:token>/", one_click, name="unsubscribe"),
 ]
 
 if settings.DEBUG:

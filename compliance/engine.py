@@ -37,6 +37,12 @@ CHANNELS_BY_KIND = {
 REASON_ORDER = {code: i for i, code in enumerate(Reason.values)}
 HORIZON = dt.timedelta(days=400)
 MAX_STEPS = 500
+# The one message that confirms an opt-out (TCPA, CTIA: "you will receive no more messages"):
+# allowed once, to the point that opted out, within ``CONFIRMATION_WINDOW`` of the opt-out,
+# whatever else would block it (it answers the debtor's own message), and never again.
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+PURPOSES = frozenset({OPT_OUT_CONFIRMATION})
+CONFIRMATION_WINDOW = dt.timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,10 @@ class Situation:
     history: tuple[Fact, ...] = ()
     # Outcomes of the latest outbound attempts to the debtor's own contact points, newest first.
     recent_own_outcomes: tuple[str, ...] = ()
+    # Why the contact is made: "" (collection) or ``OPT_OUT_CONFIRMATION``.
+    purpose: str = ""
+    # When the contact point itself opted out of the channel (None: it has not).
+    point_opted_out_at: dt.datetime | None = None
     _tz: tuple = field(default=(), repr=False)
 
     def tzinfos(self):
@@ -391,6 +401,8 @@ def evaluate(rules: ChannelRules | None, s: Situation, at: dt.datetime) -> Verdi
     if at.tzinfo is None:
         raise ValueError("evaluate() needs an aware datetime")
     at = at.astimezone(UTC)
+    if s.purpose == OPT_OUT_CONFIRMATION:
+        return _confirmation(s, at)
     holds = hold_reasons(rules, s, at)
     blocks = time_blocks(rules, s, at)
     reasons = _sorted_unique([*holds, *(reason for reason, _ in blocks)])
@@ -399,6 +411,23 @@ def evaluate(rules: ChannelRules | None, s: Situation, at: dt.datetime) -> Verdi
     if holds:
         return Verdict(False, reasons, None)
     return Verdict(False, reasons, next_allowed(rules, s, at, blocks))
+
+
+def _confirmation(s: Situation, at: dt.datetime) -> Verdict:
+    """The opt-out confirmation: only to a point that opted out of the channel, within the
+    window, and only if nothing has gone to that point on the channel since the opt-out."""
+    opted = s.point_opted_out_at
+    if s.contact_point is None or opted is None or not opted <= at <= opted + CONFIRMATION_WINDOW:
+        return Verdict(False, [Reason.CHANNEL_OPT_OUT], None)
+    for fact in s.history:
+        if (
+            fact.channel == s.channel
+            and fact.direction == "outbound"
+            and fact.contact_point_id == s.contact_point.id
+            and fact.occurred_at >= opted
+        ):
+            return Verdict(False, [Reason.CHANNEL_OPT_OUT], None)
+    return Verdict(True, [], None)
 
 
 def next_allowed(rules, s: Situation, at: dt.datetime, blocks=None) -> dt.datetime | None:

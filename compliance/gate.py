@@ -145,6 +145,7 @@ def situation_from(
     contact_point_id: int | None = None,
     exclude_attempt_id: int | None = None,
     pending: tuple[engine.Fact, ...] = (),
+    purpose: str = "",
 ) -> engine.Situation:
     """Turn what was read into what the rules engine judges.
 
@@ -209,6 +210,15 @@ def situation_from(
         inconvenient=snapshot.inconvenient,
         history=history,
         recent_own_outcomes=recent,
+        purpose=purpose,
+        point_opted_out_at=max(
+            (
+                c.opted_out_at
+                for c in snapshot.consents
+                if c.contact_point_id is not None and c.opted_out_by(at)
+            ),
+            default=None,
+        ),
     )
 
 
@@ -221,6 +231,7 @@ def judge(
     contact_point_id: int | None = None,
     exclude_attempt_id: int | None = None,
     pending: tuple[engine.Fact, ...] = (),
+    purpose: str = "",
 ) -> tuple[Decision, ContactPolicy]:
     """Evaluate the policy that applies to the snapshot's debtor at ``at``."""
     ref = snapshots.choose_policy(snapshot)
@@ -237,6 +248,7 @@ def judge(
         contact_point_id=contact_point_id,
         exclude_attempt_id=exclude_attempt_id,
         pending=pending,
+        purpose=purpose,
     )
     verdict = engine.evaluate(rules, situation, at)
     decision = Decision(
@@ -298,16 +310,23 @@ class GateRequest:
     actor: object = None  # a user, a system actor's name, or None
     loan_id: int | None = None
     contact_point_id: int | None = None
+    # ``engine.OPT_OUT_CONFIRMATION`` for the one message that confirms an opt-out; else "".
+    purpose: str = ""
 
     @classmethod
-    def of(cls, *, debtor, channel, actor, loan=None, contact_point=None) -> GateRequest:
+    def of(
+        cls, *, debtor, channel, actor, loan=None, contact_point=None, purpose=""
+    ) -> GateRequest:
         _validate(debtor, channel, loan, contact_point)
+        if purpose and purpose not in engine.PURPOSES:
+            raise GateInputError(_("Unknown purpose %(purpose)s.") % {"purpose": purpose})
         return cls(
             debtor_id=debtor.pk,
             channel=channel,
             actor=actor,
             loan_id=getattr(loan, "pk", None),
             contact_point_id=getattr(contact_point, "pk", None),
+            purpose=purpose,
         )
 
 
@@ -317,7 +336,9 @@ class GateRequest:
 GateOutcome = Permit | Decision | GateInputError | ValidationError | NoPolicy
 
 
-def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) -> Permit:
+def request(
+    *, debtor, channel, actor, loan=None, contact_point=None, now=None, purpose=""
+) -> Permit:
     """Ask to contact ``debtor``; return a ``Permit`` or raise ``ContactBlocked``.
 
     Every decision, allowed or blocked, is written to the ledger. The debtor's row is locked
@@ -325,7 +346,12 @@ def request(*, debtor, channel, actor, loan=None, contact_point=None, now=None) 
     other, each seeing the other's attempt.
     """
     wanted = GateRequest.of(
-        debtor=debtor, channel=channel, actor=actor, loan=loan, contact_point=contact_point
+        debtor=debtor,
+        channel=channel,
+        actor=actor,
+        loan=loan,
+        contact_point=contact_point,
+        purpose=purpose,
     )
     (outcome,) = request_many([wanted], now=now)
     if isinstance(outcome, Permit):
@@ -404,6 +430,7 @@ def _judge_batch(requests, batch: snapshots.Batch, at: dt.datetime):
                 loan_id=wanted.loan_id,
                 contact_point_id=wanted.contact_point_id,
                 pending=tuple(pending),
+                purpose=wanted.purpose,
             )
         except (GateInputError, ValidationError, NoPolicy) as exc:
             outcomes.append(exc)

@@ -128,6 +128,8 @@ class Outcome(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     BOUNCED = "bounced", _("Bounced")
     FAILED = "failed", _("Failed")
+    # An inbound message (a debtor's SMS reply): never counted against an outbound limit.
+    RECEIVED = "received", _("Received")
 
 
 # Outcomes that mean the debtor was not reached (for "unanswered" limits and unreachability).

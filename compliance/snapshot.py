@@ -91,13 +91,17 @@ class Consent:
     contact_point_id: int | None
     consented_at: dt.datetime | None
     opted_out_at: dt.datetime | None
+    expires_at: dt.datetime | None = None
 
     def opted_out_by(self, at: dt.datetime) -> bool:
         return self.opted_out_at is not None and self.opted_out_at <= at
 
     def consented_by(self, at: dt.datetime) -> bool:
         return (
-            self.consented_at is not None and self.consented_at <= at and not self.opted_out_by(at)
+            self.consented_at is not None
+            and self.consented_at <= at
+            and (self.expires_at is None or at < self.expires_at)
+            and not self.opted_out_by(at)
         )
 
 
@@ -157,7 +161,7 @@ SELECT json_build_array(
                                          cp.country, cp.timezone) ORDER BY cp.id)
           FROM {point} cp WHERE cp.debtor_id = d.id),
        (SELECT json_agg(json_build_array(c.channel, c.contact_point_id, c.consented_at,
-                                         c.opted_out_at))
+                                         c.opted_out_at, c.expires_at))
           FROM {consent} c
          WHERE c.debtor_id = d.id AND c.channel = ANY(%(channels)s::text[])),
        (SELECT json_agg(json_build_array(p.channel, p.start_time, p.end_time, p.weekdays))
@@ -278,8 +282,8 @@ def _parse_many(rows, since: dt.datetime) -> Batch:
             ),
             points=[PointFacts(*p) for p in points or ()],
             consents=[
-                (channel, Consent(cp, _instant(given), _instant(opted)))
-                for channel, cp, given, opted in consents or ()
+                (channel, Consent(cp, _instant(given), _instant(opted), _instant(expires)))
+                for channel, cp, given, opted, expires in consents or ()
             ],
             inconvenient=[
                 (

@@ -235,6 +235,12 @@ class ChannelConsent(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     consented_at = models.DateTimeField(_("consent given at"), null=True, blank=True)
     consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    expires_at = models.DateTimeField(
+        _("consent expires at"),
+        null=True,
+        blank=True,
+        help_text=_("After this instant the consent no longer counts."),
+    )
     opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
     opt_out_source = models.CharField(_("opt-out source"), max_length=100, blank=True)
 
@@ -261,11 +267,45 @@ class ChannelConsent(models.Model):
 
     @property
     def has_consent(self) -> bool:
-        return self.consented_at is not None and not self.is_opted_out
+        return (
+            self.consented_at is not None
+            and not self.is_opted_out
+            and (self.expires_at is None or self.expires_at > django_tz.now())
+        )
 
     @property
     def is_opted_out(self) -> bool:
         return self.opted_out_at is not None
+
+
+class ConsentEvent(models.Model):
+    """What happened to a consent and why: given, revoked, restored, expired, with the
+    evidence (an inbound message's words and provider id, a form, a call). Append-only: the
+    consent row holds the state the gate reads; these rows are its record."""
+
+    class Kind(models.TextChoices):
+        GIVEN = "given", _("Consent given")
+        OPTED_OUT = "opted_out", _("Opted out")
+        OPTED_IN = "opted_in", _("Opted back in")
+
+    consent = models.ForeignKey(
+        ChannelConsent, on_delete=models.CASCADE, related_name="events", verbose_name=_("consent")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=django_tz.now)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    evidence = models.TextField(
+        _("evidence"), blank=True, help_text=_("The message or record that caused it.")
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("consent event")
+        verbose_name_plural = _("consent events")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
 
 class Loan(models.Model):

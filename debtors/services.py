@@ -20,10 +20,11 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .audit import Actor, acting_as
+from .audit import Actor, acting_as, system_actor
 from .models import (
     Channel,
     ChannelConsent,
+    ConsentEvent,
     ContactPoint,
     Debtor,
     Installment,
@@ -232,18 +233,100 @@ def channel_consent_record(
     channel: str,
     source: str,
     contact_point: ContactPoint | None = None,
+    given_at: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    evidence: str = "",
     now: dt.datetime | None = None,
 ) -> ChannelConsent:
-    """Record the debtor's consent to be contacted on a channel (e.g. automated calls, SMS)."""
+    """Record the debtor's consent to be contacted on a channel (e.g. automated calls, SMS):
+    for one contact point, or every point of that channel when ``contact_point`` is None.
+    ``given_at`` is when the debtor gave it (default now); past ``expires_at`` it no longer
+    counts. Each record is also a ``ConsentEvent`` with its source and evidence."""
     if channel not in Channel.values:
         raise ValidationError({"channel": _("Unknown channel %(name)s.") % {"name": channel}})
+    if contact_point is not None and contact_point.debtor_id != debtor.pk:
+        raise ValidationError({"contact_point": _("That contact point is not the debtor's.")})
+    if contact_point is not None and channel not in ContactPoint.CHANNELS_BY_KIND.get(
+        contact_point.kind, ()
+    ):
+        raise ValidationError(
+            {"contact_point": _("That contact point cannot receive this channel.")}
+        )
+    if not source.strip():
+        raise ValidationError({"source": _("Say where the consent was given.")})
+    now = now or timezone.now()
+    given_at = given_at or now
+    if given_at > now:
+        raise ValidationError({"given_at": _("Consent cannot be given in the future.")})
+    if expires_at is not None and expires_at <= given_at:
+        raise ValidationError({"expires_at": _("The consent must expire after it was given.")})
     consent, _created = ChannelConsent.objects.select_for_update().get_or_create(
         debtor=debtor, contact_point=contact_point, channel=channel
     )
-    consent.consented_at, consent.consent_source = now or timezone.now(), source
+    consent.consented_at, consent.consent_source = given_at, source[:100]
+    consent.expires_at = expires_at
     with acting_as(actor):
         consent.save()
+    ConsentEvent.objects.create(
+        consent=consent,
+        kind=ConsentEvent.Kind.GIVEN,
+        at=given_at,
+        source=source[:200],
+        evidence=evidence,
+        actor_label=actor_text(actor),
+    )
     return consent
+
+
+@transaction.atomic
+def contact_points_opt(
+    *,
+    actor: Actor,
+    points: Sequence[ContactPoint],
+    channel: str,
+    opt_out: bool,
+    source: str,
+    evidence: str = "",
+    now: dt.datetime | None = None,
+) -> list[ChannelConsent]:
+    """Opt ``points`` out of ``channel`` (``opt_out``) or back in, each point on its own:
+    a STOP from a number, a bounce-free unsubscribe from an address. Opting back in lifts the
+    point's opt-out and restores the consent it had. Repeating either changes nothing more
+    than the first. Returns the consent rows that changed."""
+    if channel not in Channel.values:
+        raise ValidationError({"channel": _("Unknown channel %(name)s.") % {"name": channel}})
+    now = now or timezone.now()
+    changed: list[ChannelConsent] = []
+    label = actor_text(actor)
+    with acting_as(actor):
+        for point in sorted(points, key=lambda p: p.pk):
+            consent, _created = ChannelConsent.objects.select_for_update().get_or_create(
+                debtor_id=point.debtor_id, contact_point=point, channel=channel
+            )
+            if opt_out == consent.is_opted_out:
+                continue
+            consent.opted_out_at = now if opt_out else None
+            consent.opt_out_source = source[:100] if opt_out else ""
+            consent.save()
+            ConsentEvent.objects.create(
+                consent=consent,
+                kind=ConsentEvent.Kind.OPTED_OUT if opt_out else ConsentEvent.Kind.OPTED_IN,
+                at=now,
+                source=source[:200],
+                evidence=evidence,
+                actor_label=label,
+            )
+            changed.append(consent)
+    return changed
+
+
+def actor_text(actor: Actor | None) -> str:
+    """A readable label of ``actor`` for records that keep it as text."""
+    if actor is None:
+        return ""
+    if isinstance(actor, str):
+        return system_actor(actor)
+    return actor.get_username()
 
 
 # --- Loans ----------------------------------------------------------------------------------

@@ -277,16 +277,18 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
     done.update(dict.fromkeys((rid for rid, _nb, _reason in released), "waiting"))
     done.update(dict.fromkeys((rid for rid, _reason, _error in closed), "closed"))
 
-    by_channel: dict[str, list] = {}
+    # One hand-over per backend: SMS may go to different providers by the number's prefix.
+    by_backend: dict[tuple[str, type], list] = {}
     for item in granted:
-        by_channel.setdefault(item[0].channel, []).append(item)
-    for channel, items in by_channel.items():
+        reminder, message, permit = item
         try:
-            backend = get_backend(channel)
+            backend = get_backend(reminder.channel, to=message.to)
         except PermanentError as exc:
-            for reminder, message, permit in items:
-                done[reminder.pk] = _settle_failure(reminder, message, permit, exc, None, at)
+            done[reminder.pk] = _settle_failure(reminder, message, permit, exc, None, at)
             continue
+        by_backend.setdefault((reminder.channel, type(backend)), []).append(item)
+    for (channel, backend_class), items in by_backend.items():
+        backend = backend_class()
         results = backend.send_many(
             [(permit.token, _outbound(reminder, message)) for reminder, message, permit in items]
         )
@@ -299,7 +301,17 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
         services.reminders_mark_sent(
             sent=sent,
             words=[
-                (reminder.debtor_id, permit.attempt_id, channel, message.subject, message.body)
+                services.Words(
+                    debtor_id=reminder.debtor_id,
+                    attempt_id=permit.attempt_id,
+                    channel=channel,
+                    subject=message.subject,
+                    body=message.body,
+                    to=message.to,
+                    provider=backend.provider,
+                    provider_ref=result.provider_ref,
+                    idempotency_key=reminder.idempotency_key,
+                )
                 for (reminder, message, permit), result in zip(items, results, strict=True)
                 if isinstance(result, DeliveryResult)
             ],
@@ -425,7 +437,7 @@ def _after_send_error(reminder, message, permit, exc, backend, at: dt.datetime) 
         )
         return "failed"
     if isinstance(exc, OutcomeUnknown):
-        return _settle_uncertain(reminder, attempt, backend, at, str(exc))
+        return _settle_uncertain(reminder, message, attempt, backend, at, str(exc))
     # Anything else happened while the message was being handed over: it may have left.
     logger.error("reminder %s: unexpected error while sending: %r", rid, exc)
     services.reminder_mark_unknown(reminder_id=rid, error=f"{type(exc).__name__}: {exc}")
@@ -454,8 +466,15 @@ def _retry(reminder: Reminder, attempt, at: dt.datetime, error: str) -> str:
     return "retry"
 
 
-def _settle_uncertain(reminder: Reminder, attempt, backend, at: dt.datetime, error: str) -> str:
-    found = backend.lookup(reminder.idempotency_key)
+def _settle_uncertain(
+    reminder: Reminder, message, attempt, backend, at: dt.datetime, error: str
+) -> str:
+    found = backend.lookup(
+        reminder.idempotency_key,
+        to=message.to,
+        since=at - dt.timedelta(minutes=5),
+        body=message.body,
+    )
     if isinstance(found, Found):
         services.reminder_mark_sent(
             reminder_id=reminder.pk,
@@ -532,8 +551,11 @@ def resolve_stale(reminder_id: int) -> str:
             Reminder.objects.filter(pk=reminder_id).update(contact_attempt=None)
             services._record(attempt, Outcome.FAILED, attempt.occurred_at, reminder.actor)
         return "recovered"
-    backend = get_backend(reminder.channel)
-    found = backend.lookup(reminder.idempotency_key)
+    to = attempt.contact_point.value if attempt.contact_point_id else ""
+    backend = get_backend(reminder.channel, to=to)
+    found = backend.lookup(
+        reminder.idempotency_key, to=to, since=attempt.created_at - dt.timedelta(minutes=5)
+    )
     if isinstance(found, Found):
         services.reminder_mark_sent(
             reminder_id=reminder_id,

@@ -89,5 +89,12 @@ def compose(
             "idempotency_key": reminder.idempotency_key,
             "language": template.language,
             "company_name": templating.company_name(),
+            # Providers that send only approved templates get the code and its parameters.
+            "provider_template": template.provider_template,
+            "variables": {
+                name: context[name]
+                for name in templating.placeholders(template.body)
+                if name in context
+            },
         },
     )

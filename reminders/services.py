@@ -9,7 +9,9 @@ transaction as the reminder's new status.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import F, Q
@@ -261,12 +263,25 @@ def reminders_settle(
     return linked
 
 
-def reminders_mark_sent(
-    *, sent: list[tuple[int, int, str]], words: list[tuple[int, int, str, str, str]] = ()
-) -> int:
+@dataclass(frozen=True)
+class Words:
+    """What a sent message said, to whom and through which provider (kept as ``SentMessage``)."""
+
+    debtor_id: int
+    attempt_id: int
+    channel: str
+    subject: str
+    body: str
+    to: str = ""
+    provider: str = ""
+    provider_ref: str = ""
+    idempotency_key: str = ""
+
+
+def reminders_mark_sent(*, sent: list[tuple[int, int, str]], words: Sequence[Words] = ()) -> int:
     """Sends a provider took, ``(id, attempt_id, provider_ref)``: each reminder ``sent`` and its
-    permit's attempt completed, in one transaction, with what each message said (``words``:
-    ``(debtor_id, attempt_id, channel, subject, body)``). Returns how many reminders changed."""
+    permit's attempt completed, in one transaction, with what each message said (``words``).
+    Returns how many reminders changed."""
     if not sent:
         return 0
     now = timezone.now()
@@ -282,15 +297,19 @@ def reminders_mark_sent(
         SentMessage.objects.bulk_create(
             [
                 SentMessage(
-                    debtor_id=debtor_id,
-                    attempt_id=attempt_id,
-                    channel=channel,
-                    subject=subject[:200],
-                    body=body,
+                    debtor_id=w.debtor_id,
+                    attempt_id=w.attempt_id,
+                    channel=w.channel,
+                    subject=w.subject[:200],
+                    body=w.body,
+                    to=w.to[:320],
+                    provider=w.provider,
+                    provider_ref=w.provider_ref[:200],
+                    idempotency_key=w.idempotency_key[:64],
                     created_at=now,
                 )
-                for debtor_id, attempt_id, channel, subject, body in words
-                if attempt_id in completed
+                for w in words
+                if w.attempt_id in completed
             ],
             ignore_conflicts=True,
         )

@@ -5,6 +5,7 @@ marked as a breach if they broke the policy) and listed newest first.
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -79,6 +80,28 @@ class ContactAttemptInputSerializer(serializers.Serializer):
 
 class ContactAttemptSerializer(serializers.ModelSerializer):
     recorded_by = serializers.CharField(source="actor_label", read_only=True)
+    body = serializers.SerializerMethodField(
+        help_text=_("What the message said: an SMS or email sent, or a reply received.")
+    )
+    delivery_status = serializers.SerializerMethodField(
+        help_text=_("The provider's last delivery report on a sent message, else empty.")
+    )
+
+    def _words(self, attempt: ContactAttempt):
+        for name in ("sent_message", "received_message"):
+            try:
+                return getattr(attempt, name)
+            except ObjectDoesNotExist:
+                continue
+        return None
+
+    def get_body(self, attempt: ContactAttempt) -> str:
+        words = self._words(attempt)
+        return words.body if words is not None else ""
+
+    def get_delivery_status(self, attempt: ContactAttempt) -> str:
+        words = self._words(attempt)
+        return getattr(words, "delivery_status", "") if words is not None else ""
 
     class Meta:
         model = ContactAttempt
@@ -94,6 +117,8 @@ class ContactAttemptSerializer(serializers.ModelSerializer):
             "breach",
             "breach_reasons",
             "recorded_by",
+            "body",
+            "delivery_status",
             "created_at",
             "completed_at",
         ]
@@ -109,7 +134,9 @@ class ContactAttemptFilter(django_filters.FilterSet):
 
 
 def _contact_attempts(user):
-    return ContactAttempt.objects.filter(debtor__in=debtors_for_user(user))
+    return ContactAttempt.objects.filter(debtor__in=debtors_for_user(user)).select_related(
+        "sent_message", "received_message"
+    )
 
 
 class ContactAttemptListCreateView(ApiView, generics.ListAPIView):

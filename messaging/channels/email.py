@@ -1,4 +1,10 @@
-"""Email through Django's email backend (SMTP in production, file or locmem elsewhere)."""
+"""Email through Django's email backend (SMTP in production, files in development).
+
+Every email carries ``List-Unsubscribe`` with a mailto and an https one-click link and
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 2369, RFC 8058), and goes out with a
+VERP envelope sender, ``bounces+<key>@<domain>``, shown as its ``Return-Path``: a bounce comes
+back to an address that names the message (``messaging.inbound``).
+"""
 
 from __future__ import annotations
 
@@ -7,22 +13,32 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMessage
 
+from messaging import unsubscribe
 from messaging.channels.base import OutcomeUnknown, PermanentError, ReminderBackend, TransientError
 
 
 class EmailBackend(ReminderBackend):
     channel = "email"
+    provider = "smtp"
 
     def _deliver(self, attempt, message) -> str:
         key = message.metadata.get("idempotency_key", f"attempt-{attempt.pk}")
-        domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "localhost"
-        message_id = f"<{key}@{domain}>"
+        message_id = f"<{key}@{unsubscribe.mail_domain()}>"
+        bounce_to = unsubscribe.bounce_address(key)
         email = EmailMessage(
             subject=message.subject,
             body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            # Django's SMTP backend uses ``from_email`` as the envelope sender (MAIL FROM);
+            # the From header stays the lender's address.
+            from_email=bounce_to,
             to=[message.to],
-            headers={"Message-ID": message_id, "X-Idempotency-Key": key},
+            headers={
+                "From": settings.DEFAULT_FROM_EMAIL,
+                "Return-Path": f"<{bounce_to}>",
+                "Message-ID": message_id,
+                "X-Idempotency-Key": key,
+                **unsubscribe.list_unsubscribe_headers(message.to, key),
+            },
         )
         try:
             email.send(fail_silently=False)

@@ -8,6 +8,7 @@ from messaging.models import InboxMessage
 
 class InboxBackend(ReminderBackend):
     channel = "in_app"
+    provider = "inbox"
     can_lookup = True
 
     def _deliver(self, attempt, message) -> str:
@@ -22,6 +23,6 @@ class InboxBackend(ReminderBackend):
         )
         return f"inbox-{row.pk}"
 
-    def lookup(self, idempotency_key: str):
+    def lookup(self, idempotency_key: str, **_hints):
         row = InboxMessage.objects.filter(idempotency_key=idempotency_key).first()
         return Found(provider_ref=f"inbox-{row.pk}") if row else None

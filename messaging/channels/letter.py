@@ -67,6 +67,7 @@ def render_letter_pdf(
 
 class LetterBackend(ReminderBackend):
     channel = "letter"
+    provider = "letter"
     can_lookup = True
 
     def _deliver(self, attempt, message) -> str:
@@ -89,6 +90,6 @@ class LetterBackend(ReminderBackend):
         job.save()
         return f"print-{job.pk}"
 
-    def lookup(self, idempotency_key: str):
+    def lookup(self, idempotency_key: str, **_hints):
         job = PrintJob.objects.filter(idempotency_key=idempotency_key).first()
         return Found(provider_ref=f"print-{job.pk}") if job else None

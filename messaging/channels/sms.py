@@ -61,7 +61,16 @@ def verify_callback_signature(body: bytes, signature: str) -> bool:
 
 class HttpSmsBackend(ReminderBackend):
     channel = "sms"
+    provider = "http"
     can_lookup = True
+
+    @classmethod
+    def missing_settings(cls) -> list[str]:
+        return [
+            name
+            for name in ("SMS_PROVIDER_URL", "SMS_PROVIDER_TOKEN", "SMS_CALLBACK_SECRET")
+            if not getattr(settings, name, "")
+        ]
 
     def _request(self, method: str, path: str, payload: dict | None = None):
         url = settings.SMS_PROVIDER_URL.rstrip("/") + path
@@ -103,7 +112,7 @@ class HttpSmsBackend(ReminderBackend):
             raise OutcomeUnknown(f"SMS provider: {exc.reason}") from exc
         return str(answer.get("id", ""))
 
-    def lookup(self, idempotency_key: str):
+    def lookup(self, idempotency_key: str, **_hints):
         query = urllib.parse.urlencode({"idempotency_key": idempotency_key})
         try:
             _status, answer = self._request("GET", f"/messages?{query}")
@@ -118,6 +127,7 @@ class FileSmsBackend(ReminderBackend):
     """Development and benchmarks: each message is a JSON file named after its key."""
 
     channel = "sms"
+    provider = "file"
     can_lookup = True
 
     def _path(self, key: str) -> Path:
@@ -144,5 +154,5 @@ class FileSmsBackend(ReminderBackend):
             handle.write(document)
         return key
 
-    def lookup(self, idempotency_key: str):
+    def lookup(self, idempotency_key: str, **_hints):
         return Found(provider_ref=idempotency_key) if self._path(idempotency_key).exists() else None

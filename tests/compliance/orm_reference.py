@@ -59,12 +59,12 @@ def load_with_orm(
             .values_list("id", "kind", "owner", "status", "value", "country", "timezone")
         ],
         consents=[
-            Consent(cp, consented, opted)
-            for cp, consented, opted in ChannelConsent.objects.filter(
+            Consent(cp, consented, opted, expires)
+            for cp, consented, opted, expires in ChannelConsent.objects.filter(
                 debtor_id=debtor_id, channel=channel
             )
             .filter(Q(contact_point__isnull=True) | Q(contact_point_id=contact_point_id))
-            .values_list("contact_point_id", "consented_at", "opted_out_at")
+            .values_list("contact_point_id", "consented_at", "opted_out_at", "expires_at")
         ],
         inconvenient=tuple(
             InconvenientTime(start=p.start_time, end=p.end_time, weekdays=frozenset(p.weekdays))

@@ -39,7 +39,7 @@ class ScriptedSms(ReminderBackend):
         DELIVERED.append((key, message.body))
         return f"sms-{key}"
 
-    def lookup(self, idempotency_key: str):
+    def lookup(self, idempotency_key: str, **_hints):
         return LOOKUP.get(idempotency_key, UNKNOWABLE)
 
 

@@ -114,7 +114,13 @@ def test_a_signed_delivery_report_updates_the_attempt(client, settings, db, outb
     )
     assert forged.status_code == 403
     assert ContactAttempt.objects.get(pk=sms.contact_attempt_id).outcome == "delivered"
-    assert _post_report(client, {"idempotency_key": "reminder-0", "status": "x"}).status_code == 404
+    # A report for a message we never sent changes nothing; an unknown status is refused.
+    unknown = _post_report(client, {"idempotency_key": "reminder-0", "status": "delivered"})
+    assert unknown.status_code == 200 and unknown.json() == {"updated": False}
+    assert (
+        _post_report(client, {"idempotency_key": sms.idempotency_key, "status": "x"}).status_code
+        == 400
+    )
 
 
 def test_supervisors_start_a_dispatcher_pass(

@@ -416,14 +416,15 @@ def message_send(request: HttpRequest, case_id: int) -> HttpResponse:
     point = form.cleaned_data["contact_point"]
     channel = Channel.EMAIL if point.kind == ContactPoint.Kind.EMAIL else Channel.SMS
     try:
-        backend = get_backend(channel)
-    except (ImportError, KeyError, LookupError):
+        backend = get_backend(channel, to=point.value)
+    except (ImportError, KeyError, LookupError, PermanentError):
         form.add_error(None, _("No backend is configured for this channel."))
         return _case_page(request, case, status=400, message_form=form, open_panel="message")
     subject, body = form.cleaned_data["subject"], form.cleaned_data["body"]
+    metadata = {}
     try:
         if form.cleaned_data["template"] and not body.strip():
-            subject, body = services.message_compose(
+            subject, body, metadata = services.message_compose(
                 debtor=debtor, template_key=form.cleaned_data["template"], channel=channel
             )
         services.message_send(
@@ -434,6 +435,7 @@ def message_send(request: HttpRequest, case_id: int) -> HttpResponse:
             body=body,
             subject=subject,
             backend=backend,
+            metadata=metadata,
         )
     except ContactBlocked as blocked:
         return _case_page(request, case, message_form=form, blocked=blocked.decision)
