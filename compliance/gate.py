@@ -30,7 +30,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Least
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext as _
@@ -629,6 +629,24 @@ def permit_revoke(*, attempt_id: int) -> bool:
             expires_at=Least(F("expires_at"), Value(void))
         )
     )
+
+
+def permits_revoke_for_points(*, contact_point_ids, channel: str) -> int:
+    """Void every unspent permit to contact these points on ``channel`` (and, for their
+    debtors, the permits that name no point): after an opt-out, nothing granted before it may
+    still be sent. Returns how many were voided."""
+    ids = list(contact_point_ids)
+    if not ids:
+        return 0
+    debtor_ids = ContactPoint.objects.filter(pk__in=ids).values("debtor_id")
+    void = django_tz.now() - dt.timedelta(days=1)
+    unspent = ContactPermit.objects.filter(
+        channel=channel, redeemed_at__isnull=True, expires_at__gt=void
+    )
+    return unspent.filter(
+        Q(attempt__contact_point_id__in=ids)
+        | Q(debtor_id__in=debtor_ids, attempt__contact_point_id__isnull=True)
+    ).update(expires_at=Least(F("expires_at"), Value(void)))
 
 
 def _invalid(permit: ContactPermit | None, *, channel: str, debtor_id: int) -> InvalidPermit:

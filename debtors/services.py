@@ -298,6 +298,15 @@ def contact_points_opt(
     now = now or timezone.now()
     changed: list[ChannelConsent] = []
     label = actor_text(actor)
+    # The debtors' rows first, in id order as the gate locks them: a gate request judged
+    # meanwhile either committed its permit before (the caller voids it) or waits and sees
+    # the opt-out.
+    list(
+        Debtor.objects.select_for_update()
+        .filter(pk__in=sorted({p.debtor_id for p in points}))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     with acting_as(actor):
         for point in sorted(points, key=lambda p: p.pk):
             consent, _created = ChannelConsent.objects.select_for_update().get_or_create(

@@ -33,7 +33,13 @@ from debtors.models import Channel, ContactPoint, Debtor
 from debtors.services import contact_point_set_status, contact_points_opt
 from messaging import inbound_mail
 from messaging.channels.base import get_backend
-from messaging.models import DeliveryStatus, InboundMessage, ReceivedMessage, SentMessage
+from messaging.models import (
+    DeliveryStatus,
+    InboundMessage,
+    InboxMessage,
+    ReceivedMessage,
+    SentMessage,
+)
 from messaging.unsubscribe import mailto_key
 
 logger = logging.getLogger(__name__)
@@ -143,6 +149,11 @@ def _act(inbound: InboundMessage, sms: Sms, points: list[ContactPoint], now) -> 
             evidence=evidence_of(sms),
             now=now,
         )
+        if opt_out:
+            # Nothing granted before the opt-out may still go out.
+            gate.permits_revoke_for_points(
+                contact_point_ids=[p.pk for p in points], channel=Channel.SMS
+            )
         direction = "out of" if opt_out else "back in to"
         inbound.effect = (
             f"Opted {len(points)} contact point(s) {direction} SMS ({len(changed)} changed)."
@@ -369,17 +380,21 @@ def email_points(address: str) -> list[ContactPoint]:
     )
 
 
+@transaction.atomic
 def email_opt_out(*, address: str, source: str, evidence: str, at=None) -> int:
-    """Opt every contact point with this address out of email; returns how many changed."""
+    """Opt every contact point with this address out of email (and void the permits granted
+    to it before); returns how many changed."""
+    points = email_points(address)
     changed = contact_points_opt(
         actor=ACTOR,
-        points=email_points(address),
+        points=points,
         channel=Channel.EMAIL,
         opt_out=True,
         source=source,
         evidence=evidence,
         now=at,
     )
+    gate.permits_revoke_for_points(contact_point_ids=[p.pk for p in points], channel=Channel.EMAIL)
     return len(changed)
 
 
@@ -398,15 +413,16 @@ def email_invalid(*, address: str, at=None) -> int:
     return count
 
 
-def lost_contact(debtor: Debtor) -> bool:
-    """Whether every phone and email of the debtor's own is invalid (there is at least one)."""
-    statuses = list(
-        debtor.contact_points.filter(
-            owner=ContactPoint.Owner.SELF,
-            kind__in=[*ContactPoint.PHONE_KINDS, ContactPoint.Kind.EMAIL],
-        ).values_list("status", flat=True)
-    )
+def lost_contact(points) -> bool:
+    """Whether every phone and email of the debtor's own (``points``: their contact points)
+    is invalid or a wrong party, and there is at least one."""
     unusable = (ContactPoint.Status.INVALID, ContactPoint.Status.WRONG_PARTY)
+    statuses = [
+        point.status
+        for point in points
+        if point.owner == ContactPoint.Owner.SELF
+        and point.kind in (*ContactPoint.PHONE_KINDS, ContactPoint.Kind.EMAIL)
+    ]
     return bool(statuses) and all(status in unusable for status in statuses)
 
 
@@ -496,3 +512,30 @@ def _act_on_mail(message: InboundMessage, report, sent: SentMessage | None, now)
         else:
             effects.append(f"{address}: {recipient.status or recipient.action}, recorded only")
     return "; ".join(effects) or "No recipient named."
+
+
+# --- The in-app inbox -------------------------------------------------------------------------
+
+
+def inbox_messages(debtor: Debtor):
+    """The debtor's in-app messages, newest first."""
+    return InboxMessage.objects.filter(debtor=debtor).order_by("-created_at", "-id")
+
+
+def inbox_read(message: InboxMessage, *, at: dt.datetime | None = None) -> InboxMessage:
+    """The debtor opened ``message``: it is read (once; opening it again changes nothing), and
+    its sent message and contact attempt say so for the case timeline."""
+    at = at or timezone.now()
+    with transaction.atomic():
+        updated = InboxMessage.objects.filter(pk=message.pk, read_at__isnull=True).update(
+            read_at=at
+        )
+        if updated:
+            message.read_at = at
+            delivery_reported(
+                provider="inbox",
+                idempotency_key=message.idempotency_key,
+                status=DeliveryStatus.READ,
+                at=at,
+            )
+    return message

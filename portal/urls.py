@@ -16,5 +16,7 @@ urlpatterns = [
     path("dispute/", views.dispute, name="dispute"),
     path("rate/", views.rate, name="rate"),
     path("leave/", views.leave, name="leave"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/<int:message_id>/", views.inbox_message, name="inbox-message"),
     path("<str:token>/", views.landing, name="landing"),
 ]

@@ -12,7 +12,7 @@ import zoneinfo
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -24,6 +24,7 @@ from compliance.models import DebtorContactPreference
 from debtors.models import PromiseToPay, RepaymentPlan
 from debtors.selectors import debtor_loans
 from debtors.validators import apply_errors
+from messaging import inbound
 from messaging.templating import company_name
 from portal import forms, ratelimit
 from portal.session import clear_cookie, session_load, session_start, set_cookie
@@ -242,6 +243,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "ask_rating": session.rate_prompt and not feedback_given,
             "feedback_form": forms.FeedbackForm(),
             "statuses": RepaymentPlan.Status,
+            "unread_inbox": inbound.inbox_messages(debtor).filter(read_at__isnull=True).count(),
         },
     )
 
@@ -291,6 +293,28 @@ def leave(request: HttpRequest) -> HttpResponse:
     request.portal_session.end()
     request.portal_session_ended = True
     return _render(request, "portal/left.html", {})
+
+
+# --- The inbox ------------------------------------------------------------------------------
+
+
+@portal_page()
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The debtor's in-app messages, newest first; unread ones marked."""
+    messages = list(inbound.inbox_messages(request.portal_link.debtor)[:100])
+    return _render(request, "portal/inbox.html", {"inbox": messages})
+
+
+@portal_page()
+@require_GET
+def inbox_message(request: HttpRequest, message_id: int) -> HttpResponse:
+    """One message, opened: recorded as read."""
+    message = inbound.inbox_messages(request.portal_link.debtor).filter(pk=message_id).first()
+    if message is None:
+        raise Http404(_("No such message."))
+    inbound.inbox_read(message)
+    return _render(request, "portal/inbox_message.html", {"message": message})
 
 
 # --- Actions --------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from workspace.views import (
     portal_staff,
     queue,
     reminders,
+    replies,
     supervisor,
     wallboard,
 )
@@ -68,6 +69,7 @@ portal_actions = [
 urlpatterns = [
     path("", queue.home, name="home"),
     path("queue/next/", queue.next_case, name="queue-next"),
+    path("replies/", replies.replies, name="replies"),
     path("cases/<int:case_id>/", case_views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/", include(case_actions)),
     path("team/", supervisor.team, name="team"),

@@ -451,3 +451,29 @@ def test_a_consent_past_its_expiry_no_longer_counts(db):
     )
     decision = gate.check(debtor=debtor, channel="sms", contact_point=point, at=morning)
     assert "no_consent" in decision.reasons
+
+
+# --- A reply racing a send: the opt-out wins ---------------------------------------------------
+
+
+def test_a_permit_granted_before_the_stop_can_no_longer_be_spent(client):
+    from compliance.channels import OutboundMessage
+    from messaging.channels.sms import FileSmsBackend
+
+    debtor = reachable_debtor()
+    point = _mobile(debtor)
+    # A reminder's permit, granted just before the debtor's STOP arrives...
+    permit = gate.request(debtor=debtor, channel="sms", actor="t", contact_point=point)
+    _sms(client, point.value, "STOP")
+    # ...is void once the STOP is stored: the sender's hand-over is refused, nothing leaves.
+    with pytest.raises(gate.InvalidPermit):
+        FileSmsBackend().send(
+            permit.token,
+            OutboundMessage(
+                debtor_id=debtor.pk,
+                to=point.value,
+                body="Your payment is due.",
+                metadata={"idempotency_key": "reminder-race"},
+            ),
+        )
+    assert not SentMessage.objects.filter(idempotency_key="reminder-race").exists()

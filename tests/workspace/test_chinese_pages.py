@@ -44,6 +44,7 @@ from compliance.gate import ContactBlocked
 from compliance.models import ContactPolicy
 from debtors.models import Channel, ContactPoint, mask
 from messaging.channels.base import get_backend
+from messaging.models import InboxMessage
 from reminders.models import Reminder, ReminderStage
 from selfservice.links import link_make
 from selfservice.models import PortalPlanRequest
@@ -414,6 +415,7 @@ def collector_pages(scene: Scene, client: Client, daytime) -> dict[str, str]:
         "queue, bad filter": _ok(client.get(reverse("home"), {"min_dpd": "多"})),
         "case": _ok(client.get(reverse("case-detail", args=[case.pk]))),
         "case on hold": _ok(client.get(reverse("case-detail", args=[scene.held_case.pk]))),
+        "replies": _ok(client.get(reverse("replies"))),
     }
     for name in PANEL_NAMES:
         if name not in SUPERVISOR_PANELS:
@@ -517,8 +519,17 @@ def portal_pages(scene: Scene, language: str) -> dict[str, str]:
         client.post(reverse("portal:verify"), {"date_of_birth": "1991-01-01"}), 400
     )
     client = on_portal(scene.debtor, scene.loans[0], language)
-    for name in ("home", "promise", "plan", "contact", "dispute"):
+    for name in ("home", "promise", "plan", "contact", "dispute", "inbox"):
         pages[f"portal {name}"] = _ok(client.get(reverse(f"portal:{name}")))
+    message = InboxMessage.objects.create(
+        debtor=scene.debtor,
+        idempotency_key=f"zh-{language}",
+        subject="还款提醒",
+        body="请按时还款。",
+    )
+    pages["portal inbox message"] = _ok(
+        client.get(reverse("portal:inbox-message", args=[message.pk]))
+    )
     pages["portal, promise made"] = _ok(
         client.post(
             reverse("portal:promise"),

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import connection, models
 from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from cases.models import Callback, Case, Note
@@ -28,7 +29,7 @@ from debtors.models import (
     RepaymentPlan,
 )
 from debtors.sql import instance_from_json
-from messaging.models import SentMessage
+from messaging.models import DeliveryStatus, ReceivedMessage, SentMessage
 from reminders.models import Reminder, ReminderStage
 from reminders.selectors import reason_text
 from selfservice.models import PortalEvent
@@ -99,6 +100,10 @@ def _attempt_entry(row: dict) -> TimelineEntry:
             detail = f"{detail} — {row['disposition_note']}"
     else:
         detail = choice_label(ContactAttempt, "outcome", row["outcome"])
+    if row.get("delivery") == DeliveryStatus.READ:
+        detail = _("Delivered and read")
+    elif row["channel"] == "in_app" and row["outcome"] == "sent":
+        detail = _("Delivered to the inbox")
     if row["breach"]:
         detail = f"{detail} · " + _("breach: %(r)s") % {
             "r": ", ".join(reasons_text(row["breach_reasons"]))
@@ -229,8 +234,14 @@ def timeline_sources(debtor_id: int, limit: int) -> dict[str, QuerySet]:
             "actor_label",
             code_label=F("disposition__code__label"),
             disposition_note=F("disposition__note"),
-            message=Subquery(
-                SentMessage.objects.filter(attempt_id=OuterRef("pk")).values("body")[:1]
+            message=Coalesce(
+                Subquery(SentMessage.objects.filter(attempt_id=OuterRef("pk")).values("body")[:1]),
+                Subquery(
+                    ReceivedMessage.objects.filter(attempt_id=OuterRef("pk")).values("body")[:1]
+                ),
+            ),
+            delivery=Subquery(
+                SentMessage.objects.filter(attempt_id=OuterRef("pk")).values("delivery_status")[:1]
             ),
         )[:limit],
         "decision": ContactDecision.objects.filter(debtor_id=debtor_id)

@@ -34,6 +34,7 @@ from debtors.models import Channel, ContactPoint
 from debtors.selectors import debtor_loans
 from debtors.validators import apply_errors
 from messaging.channels.base import OutcomeUnknown, PermanentError, TransientError, get_backend
+from messaging.inbound import lost_contact
 from messaging.models import MessageTemplate
 from reminders.defaults import template_label
 from workspace.forms import (
@@ -47,6 +48,7 @@ from workspace.forms import (
     WrapUp,
 )
 from workspace.selectors.case_page import call_bar, open_callbacks
+from workspace.selectors.replies import replies_read
 from workspace.selectors.timeline import timeline
 from workspace.views.common import guard_ids, to_next_case
 
@@ -132,6 +134,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "case": case,
         "debtor": debtor,
         "contact_points": contact_points,
+        "lost_contact": lost_contact(contact_points),
         "loans": loans,
         "totals": sorted(totals.items()),
         "callbacks": open_callbacks(debtor),
@@ -194,6 +197,7 @@ def _debtor_zone(debtor, blocked) -> str:
 @require_GET
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = get_case_for_user(request.user, case_id)
+    replies_read(request.user, case)
     return _case_page(request, case)
 
 
