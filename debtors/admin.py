@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from .admin_paging import LargeTableAdmin, ReadOnlyAdminMixin
 from .models import (
     ChannelConsent,
+    ConsentEvent,
     ContactPoint,
     Debtor,
     Installment,
@@ -57,9 +58,28 @@ class ContactPointAdmin(LargeTableAdmin):
     ordering = ("-id",)
 
 
+class ConsentEventInline(admin.TabularInline):
+    model = ConsentEvent
+    extra = 0
+    can_delete = False
+    fields = ("kind", "at", "source", "evidence", "actor_label")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ChannelConsent)
 class ChannelConsentAdmin(LargeTableAdmin):
-    list_display = ("debtor", "contact_point", "channel", "consented_at", "opted_out_at")
+    inlines = [ConsentEventInline]
+    list_display = (
+        "debtor",
+        "contact_point",
+        "channel",
+        "consented_at",
+        "expires_at",
+        "opted_out_at",
+    )
     list_filter = ("channel",)
     list_select_related = ("debtor", "contact_point")
     raw_id_fields = ("debtor", "contact_point")

@@ -1,5 +1,6 @@
 """Admin for message templates (admins edit them; each is checked when saved), and read-only
-views of the in-app inbox and the print jobs."""
+views of the in-app inbox, the print jobs, the messages sent with their delivery reports, and
+what came back (replies, keywords, bounces, complaints) with what it changed."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from debtors.admin_paging import LargeTablePaginator
 
 from . import templating
-from .models import InboxMessage, MessageTemplate, PrintJob
+from .models import InboundMessage, InboxMessage, MessageTemplate, PrintJob, SentMessage
 
 
 class OutboxAdmin(admin.ModelAdmin):
@@ -76,4 +77,34 @@ class PrintJobAdmin(OutboxAdmin):
     list_display = ("id", "debtor", "status", "pages", "created_at", "pdf")
     list_filter = ("status",)
     raw_id_fields = ("debtor",)
+    ordering = ("-id",)
+
+
+class ReadOnlyAdmin(OutboxAdmin):
+    """Records of what happened: read, never written by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SentMessage)
+class SentMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "debtor", "channel", "provider", "delivery_status", "created_at")
+    list_filter = ("channel", "provider", "delivery_status")
+    raw_id_fields = ("debtor", "attempt")
+    search_fields = ("provider_ref", "idempotency_key")
+    ordering = ("-id",)
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(ReadOnlyAdmin):
+    list_display = ("id", "provider", "kind", "received_at", "effect")
+    list_filter = ("provider", "kind")
+    search_fields = ("provider_ref",)
     ordering = ("-id",)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.reasons import reason_label
+from messaging.models import SentMessage
 from reminders.models import Reminder, ReminderRun, ReminderStage, ReminderStatus
 
 # Reasons of the reminders' own (the gate's codes are labelled by compliance.reasons).
@@ -68,6 +69,8 @@ class RunSummary:
     blocked: list[tuple[str, str, int]]  # (code, label, count)
     problems: QuerySet
     runs: QuerySet
+    # The sent reminders by channel and the provider's last delivery report ("" while none).
+    deliveries: list[tuple[str, str, int]] = field(default_factory=list)
 
 
 def reminders_for_day(day: dt.date) -> QuerySet[Reminder]:
@@ -129,4 +132,14 @@ def run_summary(*, day: dt.date, now: dt.datetime | None = None) -> RunSummary:
         ),
         problems=problems,
         runs=runs,
+        deliveries=list(
+            SentMessage.objects.filter(
+                attempt_id__in=reminders_for_day(day)
+                .filter(status=ReminderStatus.SENT)
+                .values("contact_attempt_id")
+            )
+            .values_list("channel", "delivery_status")
+            .annotate(n=Count("id"))
+            .order_by("channel", "delivery_status")
+        ),
     )

@@ -477,3 +477,16 @@ def test_a_permit_granted_before_the_stop_can_no_longer_be_spent(client):
             ),
         )
     assert not SentMessage.objects.filter(idempotency_key="reminder-race").exists()
+
+
+def test_behind_a_proxy_the_signature_covers_the_public_url(client, settings):
+    settings.WEBHOOK_BASE_URL = "https://collect.example.com"
+    debtor = reachable_debtor()
+    params = {"MessageSid": "SM" + "7" * 32, "From": _mobile(debtor).value, "Body": "hello"}
+    public = "https://collect.example.com/webhooks/twilio/sms/"
+    signed = twilio_standin.signature(TOKEN, public, params)
+    assert (
+        client.post("/webhooks/twilio/sms/", params, headers={"X-Twilio-Signature": signed})
+    ).status_code == 200
+    # Signed for the address Django sees instead: not what Twilio requested.
+    assert _twilio(client, "/webhooks/twilio/sms/", params).status_code == 403

@@ -11,7 +11,7 @@ from compliance.models import ContactAttempt
 from debtors.services import debtor_set_holds
 from messaging.channels.sms import callback_signature
 from messaging.models import MessageTemplate
-from reminders import dispatcher, planner
+from reminders import dispatcher, planner, selectors
 from reminders.models import Reminder
 
 from .conftest import SHANGHAI, at, loan_due_on, reachable_debtor
@@ -108,6 +108,8 @@ def test_a_signed_delivery_report_updates_the_attempt(client, settings, db, outb
     answer = _post_report(client, {"idempotency_key": sms.idempotency_key, "status": "delivered"})
     assert answer.status_code == 200 and answer.json() == {"updated": True}
     assert ContactAttempt.objects.get(pk=sms.contact_attempt_id).outcome == "delivered"
+    # The reminders' view counts the sent reminders by their delivery report.
+    assert selectors.run_summary(day=DUE, now=now).deliveries == [("sms", "delivered", 1)]
     # A forged report changes nothing.
     forged = _post_report(
         client, {"idempotency_key": sms.idempotency_key, "status": "failed"}, secret="guess"

@@ -8,6 +8,8 @@
 * ``{{ template.key|template_name }}``: what a shipped message template is for.
 * ``{{ policy.name|policy_text }}``: a shipped contact policy's name or source, translated;
   an admin's own words as written.
+* ``{{ channel|channel_label }}``, ``{{ status|delivery_label }}``: a channel's and a delivery
+  report's name.
 * ``{{ entry.actor|actor }}``: who did something (an ``actor_label``): a user's name as it is,
   the portal and the system's actors in the viewer's language (``debtors.audit``).
 """
@@ -18,7 +20,9 @@ from django import template
 
 from compliance.presets import shipped_text
 from debtors.audit import actor_display
+from debtors.models import Channel
 from debtors.products import product_label
+from messaging.models import DeliveryStatus
 from reminders.defaults import shipped_name, template_label
 
 register = template.Library()
@@ -28,3 +32,13 @@ register.filter("shipped_name", shipped_name)
 register.filter("template_name", template_label)
 register.filter("actor", actor_display)
 register.filter("policy_text", shipped_text)
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    return str(dict(Channel.choices).get(code, code))
+
+
+@register.filter
+def delivery_label(code: str) -> str:
+    return str(dict(DeliveryStatus.choices).get(code, code))
