@@ -106,7 +106,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
             error=code,
             permanent=code in twilio.PERMANENT_CODES,
         )
-    return HttpResponse(status=204)
+    return HttpResponse(TWIML_EMPTY, content_type="text/xml")
 
 
 # --- Alibaba Cloud ----------------------------------------------------------------------------

@@ -261,12 +261,12 @@ def _status(client, sid, status, code=""):
 def test_a_twilio_status_callback_updates_a_collectors_message(client):
     debtor = reachable_debtor()
     sent = _sent(debtor, provider="twilio", ref="SM" + "c" * 32, key="desk-1")
-    assert _status(client, sent.provider_ref, "delivered").status_code == 204
+    assert _status(client, sent.provider_ref, "delivered").status_code == 200
     sent.refresh_from_db()
     assert sent.delivery_status == "delivered"
     assert ContactAttempt.objects.get(pk=sent.attempt_id).outcome == "delivered"
     # An unknown message id changes nothing and is no error.
-    assert _status(client, "SM" + "d" * 32, "failed").status_code == 204
+    assert _status(client, "SM" + "d" * 32, "failed").status_code == 200
 
 
 def test_three_permanent_failures_in_a_row_mark_the_number_invalid(client, settings):
