@@ -85,8 +85,11 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
             body=data.get("Body", ""),
         )
     )
-    inbound.send_answer(outcome)
-    return HttpResponse(TWIML_EMPTY, content_type="text/xml")
+    # The answer to a keyword goes back in the TwiML itself (its permit spent like any send):
+    # Twilio delivers it, and the webhook answers without waiting for another request.
+    reply = twilio.TwimlReply()
+    inbound.send_answer(outcome, backend=reply)
+    return HttpResponse(twilio.twiml(reply.words), content_type="text/xml")
 
 
 @csrf_exempt

@@ -18,6 +18,7 @@ How Twilio's answers map onto the dispatcher's errors:
 from __future__ import annotations
 
 import datetime as dt
+from xml.sax.saxutils import escape
 
 import requests
 from django.conf import settings
@@ -140,3 +141,25 @@ def _never_connected(exc: requests.exceptions.ConnectionError) -> bool:
     cause = exc.args[0] if exc.args else None
     reason = getattr(cause, "reason", cause)
     return isinstance(reason, NewConnectionError)
+
+
+class TwimlReply(ReminderBackend):
+    """An answer Twilio sends itself, as the ``<Message>`` of the TwiML that answers its
+    inbound webhook: no API call, so the webhook answers at once. The permit is spent as for
+    any send; the words are kept here for the response."""
+
+    channel = "sms"
+    provider = "twilio"
+
+    def __init__(self):
+        self.words: list[str] = []
+
+    def _deliver(self, attempt, message) -> str:
+        self.words.append(message.body)
+        return ""
+
+
+def twiml(words: list[str]) -> str:
+    """A TwiML response that sends ``words`` back to the sender (none: an empty response)."""
+    messages = "".join(f"<Message>{escape(text)}</Message>" for text in words)
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{messages}</Response>'

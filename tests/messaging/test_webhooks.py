@@ -89,6 +89,8 @@ def test_every_opt_out_keyword_stops_sms_to_that_number_only(client, word):
     # One confirmation went out, and nothing more is allowed after it.
     [confirmation] = SentMessage.objects.filter(idempotency_key__startswith="answer-")
     assert "no more text messages" in confirmation.body and confirmation.to == point.value
+    # Twilio sends it: it is the TwiML's message.
+    assert f"<Message>{confirmation.body}</Message>" in answer.content.decode()
     assert not _sms_allowed(debtor, point).allowed
 
 
@@ -122,9 +124,10 @@ def test_start_opts_back_in(client, word):
 def test_help_gets_the_help_text_and_changes_nothing(client, settings):
     settings.SMS_HELP_TEXT = "Example Lending: call 400-000-0000. Reply STOP to opt out."
     debtor = reachable_debtor()
-    _sms(client, _mobile(debtor).value, "help")
+    response = _sms(client, _mobile(debtor).value, "help")
     [answer] = SentMessage.objects.filter(idempotency_key__startswith="answer-")
     assert answer.body == settings.SMS_HELP_TEXT
+    assert "call 400-000-0000" in response.content.decode()
     assert _sms_allowed(debtor, _mobile(debtor)).allowed
 
 
