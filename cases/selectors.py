@@ -232,18 +232,31 @@ def next_case(user, *, now: dt.datetime | None = None) -> Case | None:
     first case of the first tier (``next_case_tiers``) whose debtor the gate would let them
     call at this moment (its dry run). Reads only: asking again offers the same case."""
     now = now or timezone.now()
-    for tier in next_case_tiers(user, now=now):
-        seen, sizes = 0, iter(NEXT_CASE_BATCHES)
+    tiers = next_case_tiers(user, now=now)
+    for number, tier in enumerate(tiers):
+        # The last two tiers are in priority order: each batch starts after the last case
+        # seen (keyset), so a tier the gate keeps refusing is read once, not again per batch.
+        by_priority = number >= len(tiers) - 2
+        seen, sizes, last = 0, iter(NEXT_CASE_BATCHES), None
         size = next(sizes)
         while seen < NEXT_CASE_SCAN:
-            batch_ids = list(tier.values_list("id", "debtor_id")[seen : seen + size])
-            if not batch_ids:
+            if by_priority:
+                rest = tier
+                if last is not None:
+                    rest = tier.filter(priority__lte=last[0]).filter(
+                        Q(priority__lt=last[0]) | Q(priority=last[0], id__lt=last[1])
+                    )
+                rows = list(rest.values_list("id", "debtor_id", "priority")[:size])
+            else:
+                rows = list(tier.values_list("id", "debtor_id", "priority")[seen : seen + size])
+            if not rows:
                 break
-            seen, size = seen + len(batch_ids), next(sizes, size)
+            seen, size = seen + len(rows), next(sizes, size)
+            last = (rows[-1][2], rows[-1][0])
             answers = batch.check_many(
-                debtor_ids=[debtor_id for _pk, debtor_id in batch_ids], channel="call", at=now
+                debtor_ids=[debtor_id for _pk, debtor_id, _p in rows], channel="call", at=now
             )
-            for pk, debtor_id in batch_ids:
+            for pk, debtor_id, _priority in rows:
                 decision = answers.get(debtor_id)
                 if decision is not None and decision.allowed:
                     return Case.objects.get(pk=pk)

@@ -172,3 +172,12 @@ def test_api_next(collector, supervisor):
         Case.objects.filter(pk=top.pk).update(status="on_hold")
         assert client.post("/api/v1/cases/next/").status_code == 204
         assert token_client(supervisor).post("/api/v1/cases/next/").status_code == 403
+
+
+def test_cases_the_gate_refuses_are_passed_over_batch_after_batch(collector):
+    # Sixty higher cases whose debtors are asleep (05:00 in New York): past the first batches.
+    for n in range(60):
+        _case(collector, 1000 - n, country="US", timezone="America/New_York", national_id="")
+    awake = _case(collector, 5)
+    _case(collector, 1)
+    assert next_case(collector, now=NOW) == awake
