@@ -29,6 +29,7 @@ from compliance import gate
 from compliance.channels import OutboundMessage
 from compliance.engine import OPT_OUT_CONFIRMATION
 from compliance.models import ContactAttempt, Direction, Outcome
+from compliance.services import permit_attempts_complete
 from debtors.models import Channel, ContactPoint, Debtor
 from debtors.services import contact_point_set_status, contact_points_opt
 from messaging import inbound_mail
@@ -40,6 +41,7 @@ from messaging.models import (
     ReceivedMessage,
     SentMessage,
 )
+from messaging.templating import company_name
 from messaging.unsubscribe import mailto_key
 
 logger = logging.getLogger(__name__)
@@ -206,17 +208,13 @@ def _store_reply(inbound: InboundMessage, points: list[ContactPoint], now) -> No
 # --- Texts sent back ------------------------------------------------------------------------
 
 
-def _company() -> str:
-    return settings.REMINDER_COMPANY_NAME
-
-
 def help_text(language: str) -> str:
     if settings.SMS_HELP_TEXT:
         return settings.SMS_HELP_TEXT
     with translation.override(language):
         return _(
             "%(company)s: messages about your account. Reply STOP to opt out, START to opt back in."
-        ) % {"company": _company()}
+        ) % {"company": company_name()}
 
 
 def opt_out_confirmation_text(language: str) -> str:
@@ -224,14 +222,14 @@ def opt_out_confirmation_text(language: str) -> str:
         return _(
             "%(company)s: you will receive no more text messages from us. Reply START to opt "
             "back in."
-        ) % {"company": _company()}
+        ) % {"company": company_name()}
 
 
 def opt_in_confirmation_text(language: str) -> str:
     with translation.override(language):
         return _(
             "%(company)s: you will receive text messages from us again. Reply STOP to opt out."
-        ) % {"company": _company()}
+        ) % {"company": company_name()}
 
 
 def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
@@ -241,7 +239,6 @@ def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
     if not outcome.answer or not outcome.points:
         return 0
     purpose = OPT_OUT_CONFIRMATION if outcome.kind == InboundMessage.Kind.OPT_OUT else ""
-    sent = 0
     # One answer per number (several debtors may share it): the first point with it.
     point = next((p for p in outcome.points if p.kind == ContactPoint.Kind.MOBILE), None)
     if point is None:
@@ -273,9 +270,7 @@ def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
         logger.exception("could not send the keyword answer to point %s", point.pk)
         return 0
     with transaction.atomic():
-        ContactAttempt.objects.filter(pk=permit.attempt_id).update(
-            outcome=Outcome.SENT, completed_at=timezone.now()
-        )
+        permit_attempts_complete(attempt_ids=[permit.attempt_id], outcome=Outcome.SENT)
         SentMessage.objects.create(
             attempt_id=permit.attempt_id,
             debtor_id=point.debtor_id,
@@ -286,8 +281,7 @@ def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
             provider_ref=result.provider_ref[:200],
             idempotency_key=key,
         )
-    sent += 1
-    return sent
+    return 1
 
 
 # --- Delivery reports -------------------------------------------------------------------------
@@ -441,7 +435,11 @@ def mail_received(raw: bytes) -> InboundMessage:
         inbound_mail.DELAY: InboundMessage.Kind.DELAY,
         inbound_mail.COMPLAINT: InboundMessage.Kind.COMPLAINT,
     }
-    kind = InboundMessage.Kind.UNSUBSCRIBE if unsubscribe else kinds.get(report.kind, "reply")
+    kind = (
+        InboundMessage.Kind.UNSUBSCRIBE
+        if unsubscribe
+        else kinds.get(report.kind, InboundMessage.Kind.REPLY)
+    )
     now = timezone.now()
     digest = hashlib.sha256(raw).hexdigest()
     try:

@@ -161,25 +161,6 @@ def reminder_mark_unknown(*, reminder_id: int, error: str) -> bool:
 
 
 @transaction.atomic
-def attempt_delivery_status_set(*, attempt: ContactAttempt, status: str) -> bool:
-    """A delivery report (delivered, failed, bounced) from a provider, on a sent attempt.
-
-    Only a message recorded as sent (or delivered, for a late bounce) changes; a report for
-    an attempt still pending waits for the dispatcher to record the send first.
-    """
-    outcomes = {"delivered": Outcome.DELIVERED, "failed": Outcome.FAILED}
-    outcomes["undelivered"] = Outcome.FAILED
-    outcomes["bounced"] = Outcome.BOUNCED
-    outcome = outcomes.get(status)
-    if outcome is None:
-        return False
-    return bool(
-        ContactAttempt.objects.filter(
-            pk=attempt.pk, outcome__in=[Outcome.SENT, Outcome.DELIVERED]
-        ).update(outcome=outcome, completed_at=timezone.now())
-    )
-
-
 # --- A dispatcher's batch -----------------------------------------------------------------
 # The same transitions as above for many rows at once: one statement each on PostgreSQL
 # (a row per reminder, unnested from arrays), a conditional UPDATE per row elsewhere. Each is
