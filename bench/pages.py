@@ -57,7 +57,7 @@ def _log(message: str) -> None:
     print(f"  [pages] {message}", flush=True)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -107,10 +107,11 @@ print("SESSIONS=" + ",".join(keys))
 """
 
 
-def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
+def ensure_portfolio(ctx: Context, log=_log) -> None:
+    """The seed benchmark's portfolio, or, run alone on an empty database, ``--loans`` seeded."""
     cases = ctx.query("SELECT COUNT(*) FROM collections_app_case")[0][0]
     if not cases:
-        _log(f"no portfolio: seeding {ctx.options.get('loans', 1_000_000):,} loans")
+        log(f"no portfolio: seeding {ctx.options.get('loans', 1_000_000):,} loans")
         ctx.manage(
             "seed_demo",
             "--loans",
@@ -121,6 +122,10 @@ def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
             str(ctx.options.get("seed", 1)),
             "--skip-priorities",
         )
+
+
+def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
+    ensure_portfolio(ctx)
     script = f"prefix, count, password = {PREFIX!r}, {users}, {password!r}\n" + SETUP
     measured = ctx.manage("shell", "-c", script)
     lines = measured.stdout.strip().splitlines()
@@ -130,7 +135,7 @@ def _prepare(ctx: Context, users: int, password: str) -> tuple[str, list[str]]:
     return summary, sessions.split(",")
 
 
-def _server_size() -> tuple[int, int]:
+def server_size() -> tuple[int, int]:
     """Gunicorn's processes and threads: the benchmark's variables, else gunicorn.conf.py's."""
     config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     return (
@@ -139,9 +144,12 @@ def _server_size() -> tuple[int, int]:
     )
 
 
-def _start_server(ctx: Context, port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(
+    ctx: Context, port: int, workers: int, threads: int, **env: str
+) -> subprocess.Popen:
+    """Gunicorn on 127.0.0.1:``port`` on the benchmark database, once it answers."""
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    env = ctx.env(ALLOWED_HOSTS="127.0.0.1,localhost", DB_CONN_MAX_AGE="600")
+    env = ctx.env(ALLOWED_HOSTS="127.0.0.1,localhost", DB_CONN_MAX_AGE="600", **env)
     server = subprocess.Popen(  # noqa: S603 - our own gunicorn on loopback
         [
             str(gunicorn),
@@ -168,11 +176,11 @@ def _start_server(ctx: Context, port: int, workers: int, threads: int) -> subpro
             if server.poll() is not None:
                 raise RuntimeError("gunicorn exited before answering") from None
             time.sleep(0.5)
-    _stop(server)
+    stop(server)
     raise RuntimeError("gunicorn did not answer within 60 s")
 
 
-def _stop(server: subprocess.Popen) -> None:
+def stop(server: subprocess.Popen) -> None:
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -224,12 +232,12 @@ def _run_locust(ctx: Context, port: int, users: int, seconds: int, sessions, out
 def run(ctx: Context) -> list[Result]:
     users = _int("BENCH_PAGES_USERS", 50)
     seconds = _int("BENCH_PAGES_SECONDS", 60)
-    workers, threads = _server_size()
+    workers, threads = server_size()
     password = "bench-pages-password-" + str(os.getpid())
     prepared, sessions = _prepare(ctx, users, password)
-    port = _free_port()
+    port = free_port()
     out = Path(tempfile.mkdtemp(prefix="bench-pages-"))
-    server = _start_server(ctx, port, workers, threads)
+    server = start_server(ctx, port, workers, threads)
     try:
         # Warm the workers' connections and caches before measuring.
         for _ in range(workers * 2):
@@ -237,7 +245,7 @@ def run(ctx: Context) -> list[Result]:
         _log(f"locust: {users} collectors for {seconds}s on 127.0.0.1:{port}")
         stats = _run_locust(ctx, port, users, seconds, sessions, out)
     finally:
-        _stop(server)
+        stop(server)
         shutil.rmtree(out, ignore_errors=True)
 
     results: list[Result] = []

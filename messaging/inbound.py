@@ -33,7 +33,7 @@ from compliance.services import permit_attempts_complete
 from debtors.models import Channel, ContactPoint, Debtor
 from debtors.services import contact_point_set_status, contact_points_opt
 from messaging import inbound_mail
-from messaging.channels.base import get_backend
+from messaging.channels.base import PermanentError, TransientError, get_backend
 from messaging.models import (
     DeliveryStatus,
     InboundMessage,
@@ -131,6 +131,9 @@ def sms_received(sms: Sms) -> SmsOutcome:
             )
             points = _phones(sms.from_number)
             answer = _act(inbound, sms, points, now)
+            if answer:
+                inbound.answer = answer
+                inbound.save(update_fields=["answer"])
     except IntegrityError:
         # The provider posted the same message again: it was handled the first time.
         return SmsOutcome(inbound=None, kind=kind, points=())
@@ -232,15 +235,32 @@ def opt_in_confirmation_text(language: str) -> str:
         ) % {"company": company_name()}
 
 
-def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
-    """Send the answer to a keyword (after its transaction committed), through the gate: the
-    opt-out confirmation is the one message the gate allows after an opt-out; HELP and START
-    answers are judged as any other message. Returns how many went out."""
-    if not outcome.answer or not outcome.points:
+def answer_claim(inbound_id: int) -> InboundMessage | None:
+    """Take a keyword's answer for sending, once: a conditional UPDATE, so a second run (a
+    repeated task, a retried webhook) finds it taken. Returns the message, or None when there
+    is nothing (left) to answer. A crash after the claim leaves the answer unsent rather than
+    sent twice: the keyword's effect is already recorded, the answer is a courtesy."""
+    claimed = InboundMessage.objects.filter(
+        pk=inbound_id, answered_at__isnull=True, channel=Channel.SMS
+    ).exclude(answer="")
+    if not claimed.update(answered_at=timezone.now()):
+        return None
+    return InboundMessage.objects.get(pk=inbound_id)
+
+
+def send_answer(inbound_id: int, *, backend=None) -> int:
+    """Send the answer a keyword is due (after the keyword's transaction committed), once,
+    through the gate: the opt-out confirmation is the one message the gate allows after an
+    opt-out; HELP and START answers are judged as any other message. ``backend`` replaces the
+    one the number's route selects (Twilio's TwiML answer). Returns how many went out."""
+    inbound = answer_claim(inbound_id)
+    if inbound is None:
         return 0
-    purpose = OPT_OUT_CONFIRMATION if outcome.kind == InboundMessage.Kind.OPT_OUT else ""
-    # One answer per number (several debtors may share it): the first point with it.
-    point = next((p for p in outcome.points if p.kind == ContactPoint.Kind.MOBILE), None)
+    purpose = OPT_OUT_CONFIRMATION if inbound.kind == InboundMessage.Kind.OPT_OUT else ""
+    # One answer per number (several debtors may share it): the first mobile with it.
+    point = next(
+        (p for p in _phones(inbound.from_address) if p.kind == ContactPoint.Kind.MOBILE), None
+    )
     if point is None:
         return 0
     try:
@@ -262,12 +282,18 @@ def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
             OutboundMessage(
                 debtor_id=point.debtor_id,
                 to=point.value,
-                body=outcome.answer,
+                body=inbound.answer,
                 metadata={"idempotency_key": key},
             ),
         )
-    except Exception:  # noqa: BLE001 - the keyword itself is recorded; the answer is logged
-        logger.exception("could not send the keyword answer to point %s", point.pk)
+    except (PermanentError, TransientError):
+        # Not retried: the keyword's effect stands; a late confirmation would confuse more
+        # than it helps.
+        logger.warning("the keyword answer to point %s failed", point.pk, exc_info=True)
+        permit_attempts_complete(attempt_ids=[permit.attempt_id], outcome=Outcome.FAILED)
+        return 0
+    except Exception:  # noqa: BLE001 - an unknown outcome stays pending, for a supervisor
+        logger.exception("the keyword answer to point %s has an unknown outcome", point.pk)
         return 0
     with transaction.atomic():
         permit_attempts_complete(attempt_ids=[permit.attempt_id], outcome=Outcome.SENT)
@@ -275,7 +301,7 @@ def send_answer(outcome: SmsOutcome, *, backend=None) -> int:
             attempt_id=permit.attempt_id,
             debtor_id=point.debtor_id,
             channel=Channel.SMS,
-            body=outcome.answer,
+            body=inbound.answer,
             to=point.value,
             provider=chosen.provider,
             provider_ref=result.provider_ref[:200],

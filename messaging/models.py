@@ -189,6 +189,10 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
     # What it changed, in words (for supervisors and disputes).
     effect = models.TextField(_("effect"), blank=True)
+    # The words a keyword gets back (HELP text, a confirmation), or "" when none is due; and
+    # when they were taken for sending: at most once, a repeated task finds it taken.
+    answer = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("inbound message")

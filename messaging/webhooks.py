@@ -19,6 +19,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -26,7 +27,7 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from debtors.validators import normalize_phone
-from messaging import inbound
+from messaging import inbound, tasks
 from messaging.channels import aliyun, twilio
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,8 @@ def twilio_sms(request: HttpRequest) -> HttpResponse:
     # The answer to a keyword goes back in the TwiML itself (its permit spent like any send):
     # Twilio delivers it, and the webhook answers without waiting for another request.
     reply = twilio.TwimlReply()
-    inbound.send_answer(outcome, backend=reply)
+    if outcome.inbound and outcome.answer:
+        inbound.send_answer(outcome.inbound.pk, backend=reply)
     return HttpResponse(twilio.twiml(reply.words), content_type="text/xml")
 
 
@@ -130,6 +132,12 @@ def _aliyun_items(request: HttpRequest):
     return [item for item in items if isinstance(item, dict)], None
 
 
+def _answer_later(inbound_id: int) -> None:
+    """Alibaba Cloud has no answer in the response: the keyword's answer is sent by a worker
+    once the keyword's change is committed, so the webhook answers at once."""
+    transaction.on_commit(lambda: tasks.answer_keyword.delay(inbound_id))
+
+
 def _china_time(text) -> dt.datetime | None:
     try:
         moment = dt.datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S")
@@ -168,7 +176,8 @@ def aliyun_sms_up(request: HttpRequest) -> HttpResponse:
                 received_at=min(received, timezone.now()) if received else None,
             )
         )
-        inbound.send_answer(outcome)
+        if outcome.inbound and outcome.answer:
+            _answer_later(outcome.inbound.pk)
     return JsonResponse(ALIYUN_OK, json_dumps_params={"ensure_ascii": False})
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -50,3 +53,32 @@ def test_sessions_are_read_from_the_cache_when_redis_is_configured():
     expected = "cached_db" if settings.REDIS_URL else "db"
     engine = settings.SESSION_ENGINE
     assert engine.rsplit(".", 1)[1] == expected
+
+
+def test_a_process_loads_its_views_before_serving_and_connects_to_nothing(tmp_path):
+    """The WSGI module warms the process (a webhook's first answer must not wait half a
+    second for the views to import) without connecting: with the broker down it still starts."""
+    script = (
+        "import socket, sys\n"
+        "def refuse(*a, **k):\n"
+        "    raise AssertionError('warm-up connected to ' + repr(a))\n"
+        "socket.create_connection = refuse\n"
+        "socket.socket.connect = refuse\n"
+        "import collections_app.wsgi\n"
+        "assert 'messaging.webhooks' in sys.modules and 'workspace.views' in sys.modules\n"
+        "assert 'kombu.transport.redis' in sys.modules\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST")},
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "DJANGO_SETTINGS_MODULE": "collections_app.settings",
+    }
+    done = subprocess.run(  # noqa: S603 - our own interpreter
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -16,6 +16,7 @@ from compliance import gate
 from compliance.engine import OPT_OUT_CONFIRMATION
 from compliance.models import ContactAttempt
 from debtors.models import ChannelConsent, ConsentEvent, ContactPoint
+from messaging import tasks
 from messaging.inbound import OPT_IN_WORDS, OPT_OUT_WORDS
 from messaging.models import InboundMessage, ReceivedMessage, SentMessage
 from messaging.unsubscribe import bounce_address, token
@@ -151,6 +152,60 @@ def test_chinese_keywords_through_alibaba_cloud(client):
         )
         assert answer.status_code == 200 and answer.json() == {"code": 0, "msg": "成功"}
         assert not _sms_allowed(debtor, point).allowed
+
+
+def _aliyun_up(client, number, word, sequence):
+    payload = [
+        {
+            "phone_number": number.removeprefix("+86"),
+            "send_time": "2030-03-05 10:00:00",
+            "content": word,
+            "sign_name": "示例",
+            "dest_code": "1234",
+            "sequence_id": sequence,
+        }
+    ]
+    return client.post(
+        f"/webhooks/aliyun/sms-up/?token={PUSH}", json.dumps(payload), "application/json"
+    )
+
+
+def test_an_alibaba_keyword_is_answered_by_a_worker_after_the_webhook_answered(
+    client, monkeypatch, django_capture_on_commit_callbacks
+):
+    debtor = reachable_debtor(language="zh-hans")
+    point = _mobile(debtor)
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.answer_keyword, "delay", queued.append)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = _aliyun_up(client, point.value, "退订", 2000)
+
+    # The webhook answered with the change made and the answer queued, nothing sent yet.
+    assert answer.json() == {"code": 0, "msg": "成功"}
+    assert not _sms_allowed(debtor, point).allowed
+    inbound = InboundMessage.objects.get(provider="aliyun", provider_ref="2000")
+    assert queued == [inbound.pk] and inbound.answered_at is None
+    assert "不再" in inbound.answer
+    assert not SentMessage.objects.exists()
+
+    # The worker's task sends it once; a repeated task finds it taken.
+    assert tasks.answer_keyword.apply(args=(inbound.pk,)).get() == 1
+    assert tasks.answer_keyword.apply(args=(inbound.pk,)).get() == 0
+    [confirmation] = SentMessage.objects.all()
+    assert (confirmation.body, confirmation.to) == (inbound.answer, point.value)
+    inbound.refresh_from_db()
+    assert inbound.answered_at is not None
+
+
+def test_a_reply_has_no_answer_to_queue(client, monkeypatch, django_capture_on_commit_callbacks):
+    debtor = reachable_debtor()
+    queued: list[int] = []
+    monkeypatch.setattr(tasks.answer_keyword, "delay", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        _aliyun_up(client, _mobile(debtor).value, "明天还款", 2001)
+    assert queued == []
+    assert tasks.answer_keyword.apply(args=(InboundMessage.objects.get().pk,)).get() == 0
 
 
 def test_forged_or_missing_signatures_change_nothing(client):
