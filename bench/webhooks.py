@@ -74,26 +74,29 @@ from debtors.models import ContactPoint
 from messaging.models import SentMessage
 
 usable = ["unverified", "verified"]
-# One debtor per number: a number shared by two chosen debtors would make two replies of one.
-mobiles, taken = {}, set()
+# Debtors with an email (fewer than with a mobile), then their Chinese mobile; one debtor per
+# number or address: a number shared by two chosen debtors would make two replies of one.
+emails, taken = {}, set()
 for debtor_id, value in (
-    ContactPoint.objects.filter(kind="mobile", value__startswith="+86", status__in=usable)
+    ContactPoint.objects.filter(kind="email", status__in=usable)
     .order_by("debtor_id", "pk").values_list("debtor_id", "value").iterator(chunk_size=2000)
+):
+    if debtor_id not in emails and value not in taken:
+        emails[debtor_id] = value
+        taken.add(value)
+    if len(emails) >= count * 3:
+        break
+mobiles = {}
+for debtor_id, value in (
+    ContactPoint.objects.filter(
+        kind="mobile", value__startswith="+86", debtor_id__in=list(emails), status__in=usable
+    )
+    .order_by("debtor_id", "pk").values_list("debtor_id", "value")
 ):
     if debtor_id not in mobiles and value not in taken:
         mobiles[debtor_id] = value
         taken.add(value)
-    if len(mobiles) >= count * 3:
-        break
-emails = {}
-for debtor_id, value in (
-    ContactPoint.objects.filter(kind="email", debtor_id__in=list(mobiles), status__in=usable)
-    .order_by("debtor_id", "pk").values_list("debtor_id", "value")
-):
-    if value not in taken:
-        emails.setdefault(debtor_id, value)
-        taken.add(value)
-chosen = [d for d in mobiles if d in emails][:count]
+chosen = [d for d in emails if d in mobiles][:count]
 now = timezone.now()
 with transaction.atomic():
     rows = []

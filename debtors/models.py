@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
@@ -191,7 +192,13 @@ class ContactPoint(models.Model):
                 fields=["debtor", "kind", "value"], name="contactpoint_unique_per_debtor"
             )
         ]
-        indexes = [models.Index(fields=["value"])]
+        indexes = [
+            models.Index(fields=["value"]),
+            # Bounces and complaints find an address whatever its case (``value__iexact``).
+            models.Index(
+                Upper("value"), name="contactpoint_email_any_case", condition=Q(kind="email")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.masked_value}"
