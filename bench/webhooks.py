@@ -68,35 +68,36 @@ ENDPOINTS = (
 SETUP = """
 import json
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from compliance.models import ContactAttempt
 from debtors.models import ContactPoint
 from messaging.models import SentMessage
 
 usable = ["unverified", "verified"]
-# Debtors with an email (fewer than with a mobile), then their Chinese mobile; one debtor per
-# number or address: a number shared by two chosen debtors would make two replies of one.
-emails, taken = {}, set()
-for debtor_id, value in (
-    ContactPoint.objects.filter(kind="email", status__in=usable)
-    .order_by("debtor_id", "pk").values_list("debtor_id", "value").iterator(chunk_size=2000)
-):
-    if debtor_id not in emails and value not in taken:
-        emails[debtor_id] = value
-        taken.add(value)
-    if len(emails) >= count * 3:
-        break
-mobiles = {}
-for debtor_id, value in (
-    ContactPoint.objects.filter(
-        kind="mobile", value__startswith="+86", debtor_id__in=list(emails), status__in=usable
+# Debtors with an email and a Chinese mobile, read a thousand debtors at a time until enough;
+# one debtor per number or address: a number shared by two chosen debtors would make two
+# replies of one.
+mobiles, emails, taken, chosen, after = {}, {}, set(), [], 0
+while len(chosen) < count:
+    ids = list(
+        ContactPoint.objects.filter(kind="email", status__in=usable, debtor_id__gt=after)
+        .order_by("debtor_id").values_list("debtor_id", flat=True).distinct()[:1000]
     )
-    .order_by("debtor_id", "pk").values_list("debtor_id", "value")
-):
-    if debtor_id not in mobiles and value not in taken:
-        mobiles[debtor_id] = value
-        taken.add(value)
-chosen = [d for d in emails if d in mobiles][:count]
+    if not ids:
+        break
+    after = ids[-1]
+    for debtor_id, kind, value in (
+        ContactPoint.objects.filter(debtor_id__in=ids, status__in=usable)
+        .filter(Q(kind="email") | Q(kind="mobile", value__startswith="+86"))
+        .order_by("debtor_id", "pk").values_list("debtor_id", "kind", "value")
+    ):
+        found = emails if kind == "email" else mobiles
+        if debtor_id not in found and value not in taken:
+            found[debtor_id] = value
+            taken.add(value)
+    chosen += [d for d in ids if d in emails and d in mobiles]
+chosen = chosen[:count]
 now = timezone.now()
 with transaction.atomic():
     rows = []
