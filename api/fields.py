@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.access import debtors_for_user, loans_for_user
+from debtors.dates import as_utc
 from debtors.models import Debtor, Loan
 from debtors.money import (
     MONEY_DECIMAL_PLACES,
@@ -118,7 +121,21 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("naive", value=value)
         if not self.FIRST_YEAR <= parsed.year <= self.LAST_YEAR:
             self.fail("out_of_range", value=value, first=self.FIRST_YEAR, last=self.LAST_YEAR)
-        return parsed
+        # In UTC: PostgreSQL refuses offsets beyond 16 hours, which Python accepts.
+        return as_utc(parsed)
+
+
+class InstantFilterField(IsoDateTimeField):
+    """A query filter's ISO 8601 instant: any one Python can hold, with any offset, taken in
+    UTC (a filter's bound may be far off; only a stored value needs to make sense)."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        return as_utc(parsed) if parsed is not None else None
+
+
+class InstantFilter(django_filters.IsoDateTimeFilter):
+    field_class = InstantFilterField
 
 
 def _caller(serializer):

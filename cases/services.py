@@ -32,6 +32,7 @@ from compliance import gate
 from compliance.channels import ChannelBackend, OutboundMessage
 from compliance.models import ContactAttempt, Direction, Outcome
 from compliance.services import contact_attempt_record
+from debtors import dates
 from debtors import services as ledger
 from debtors.audit import acting_as
 from debtors.models import Channel, ContactPoint, Debtor, Installment, Loan, RepaymentPlan
@@ -449,8 +450,9 @@ def plan_propose(
     one it waits for a supervisor's approval. ``start=False`` leaves it proposed either way
     (a debtor's proposal beyond the portal's limits, waiting for a decision)."""
     now = now or timezone.now()
-    if first_date < timezone.localdate(now):
+    if isinstance(first_date, dt.date) and first_date < timezone.localdate(now):
         raise ValidationError({"first_date": _("The first installment cannot be in the past.")})
+    dates.plan_first_date(first_date, today=timezone.localdate(now))
     if discount_amount < 0:
         raise ValidationError({"discount_amount": _("The discount must not be negative.")})
     if discount_amount >= loan.outstanding:

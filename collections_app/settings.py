@@ -277,6 +277,8 @@ PAYMENT_BALANCE_WATERFALL = env.list(
 )
 # Days after its date that a promise to pay may still be kept by a late payment.
 PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=0)
+# How far ahead a promise to pay may be dated (days).
+PROMISE_MAX_DAYS_AHEAD = env.int("PROMISE_MAX_DAYS_AHEAD", default=365)
 # Days a repayment-plan installment may be late before the plan is broken.
 PLAN_GRACE_DAYS = env.int("PLAN_GRACE_DAYS", default=3)
 # Minutes after a collector recorded an outcome on a case before Next case offers it to them

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .audit import audited_history
 from .money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, validate_currency
-from .validators import validate_country, validate_timezone
+from .validators import validate_birth_date, validate_country, validate_timezone
 
 
 def money_field(verbose_name, **kwargs) -> models.DecimalField:
@@ -54,7 +54,9 @@ class Debtor(models.Model):
         blank=True,
         help_text=_("Stored in full; collectors only ever see it masked."),
     )
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    date_of_birth = models.DateField(
+        _("date of birth"), null=True, blank=True, validators=[validate_birth_date]
+    )
     country = models.CharField(_("country"), max_length=2, validators=[validate_country])
     region = models.CharField(
         _("region"), max_length=16, blank=True, help_text=_("ISO 3166-2 subdivision, e.g. US-CA.")

@@ -20,6 +20,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import dates
 from .audit import Actor, acting_as, system_actor
 from .models import (
     Channel,
@@ -342,7 +343,11 @@ def actor_text(actor: Actor | None) -> str:
 
 
 def _validated_schedule(
-    installments: Sequence[tuple[dt.date, Decimal]], currency: str, field: str = "installments"
+    installments: Sequence[tuple[dt.date, Decimal]],
+    currency: str,
+    field: str = "installments",
+    *,
+    today: dt.date,
 ) -> list[tuple[dt.date, Decimal]]:
     schedule = []
     for index, (due_date, amount) in enumerate(installments):
@@ -350,6 +355,15 @@ def _validated_schedule(
             raise ValidationError(
                 {field: _("Installment %(n)d: the due date is not a date.") % {"n": index + 1}}
             )
+        try:
+            dates.due_date(due_date, today=today, field=field)
+        except ValidationError as exc:
+            raise ValidationError(
+                {
+                    field: _("Installment %(n)d: %(error)s")
+                    % {"n": index + 1, "error": " ".join(exc.messages)}
+                }
+            ) from exc
         try:
             amount = validate_amount(amount, currency, allow_zero=False)
         except ValidationError as exc:
@@ -384,7 +398,7 @@ def loan_create(
     principal = validate_amount(principal, currency, field="principal")
     interest_balance = validate_amount(interest_balance, currency, field="interest_balance")
     fees_balance = validate_amount(fees_balance, currency, field="fees_balance")
-    schedule = _validated_schedule(installments, currency)
+    schedule = _validated_schedule(installments, currency, today=timezone.localdate())
     loan = Loan(
         debtor=debtor,
         external_ref=external_ref,
@@ -506,6 +520,11 @@ def payment_post(
     if existing is not None:
         return PostedPayment(existing, created=False)
     loan = Loan.objects.select_for_update().get(pk=loan.pk)
+    # A concurrent post of the same payment to this loan held the lock until it committed:
+    # look again now that it is ours.
+    existing = Payment.objects.filter(source=source, external_ref=external_ref).first()
+    if existing is not None:
+        return PostedPayment(existing, created=False)
     if loan.is_closed:
         raise ValidationError(
             {
@@ -533,7 +552,7 @@ def payment_post(
             created_at=now,
         )
         remaining = amount
-        allocations = []
+        allocations, paid_items = [], []
         plan, schedule = _open_schedule(loan)
         for item in schedule.filter(amount_paid__lt=F("amount_due")):
             if remaining <= 0:
@@ -542,7 +561,7 @@ def payment_post(
             item.amount_paid += take
             if item.amount_paid >= item.amount_due:
                 item.paid_at = received_at
-            item.save(update_fields=["amount_paid", "paid_at"])
+            paid_items.append(item)
             target = {"plan_installment": item} if plan is not None else {"installment": item}
             allocations.append(PaymentAllocation(amount=take, **target))
             remaining -= take
@@ -552,15 +571,17 @@ def payment_post(
         payment.credit_amount = amount - allocated
         _reduce_balances(loan, allocated)
         loan.credit_balance += payment.credit_amount
+        # The payment is written before anything it changes: when a concurrent post of the
+        # same reference (to another loan) won the race, nothing has been written yet.
         try:
             with transaction.atomic():
                 payment.save()
         except IntegrityError:
-            # A concurrent post of the same payment won the race: answer with its result.
-            transaction.set_rollback(True)
             return PostedPayment(
                 Payment.objects.get(source=source, external_ref=external_ref), created=False
             )
+        for item in paid_items:
+            item.save(update_fields=["amount_paid", "paid_at"])
         for allocation in allocations:
             allocation.payment = payment
             allocation.save()
@@ -594,8 +615,9 @@ def promise_create(
 ) -> PromiseToPay:
     now = now or timezone.now()
     amount = validate_amount(amount, loan.currency, allow_zero=False)
-    if promised_date < timezone.localdate(now):
+    if isinstance(promised_date, dt.date) and promised_date < timezone.localdate(now):
         raise ValidationError({"promised_date": _("A promise cannot be dated in the past.")})
+    dates.promise_date(promised_date, today=timezone.localdate(now))
     if loan.is_closed:
         raise ValidationError({"loan": _("Loan %(ref)s is closed.") % {"ref": loan.external_ref}})
     created_by = None if isinstance(actor, str) else actor
@@ -630,12 +652,12 @@ def promises_resolve(
     changed: list[int] = []
     with transaction.atomic(), acting_as("promises_resolve"):
         for promise in pending.select_related("loan"):
-            deadline = promise.promised_date + grace
+            deadline = dates.days_later(promise.promised_date, grace.days)
             paid = (
                 Payment.objects.filter(
                     loan_id=promise.loan_id,
                     received_at__gte=promise.created_at,
-                    received_at__lt=_end_of_day(deadline),
+                    received_at__lt=dates.day_end(deadline),
                 ).aggregate(total=Sum("amount"))["total"]
                 or ZERO
             )
@@ -653,10 +675,6 @@ def promises_resolve(
             # as its own actor.
             announce(debtor_ids=changed, actor="promises_resolve", now=now)
     return counts
-
-
-def _end_of_day(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
 
 
 # --- Repayment plans ------------------------------------------------------------------------
@@ -689,7 +707,8 @@ def plan_create(
     if not installments:
         raise ValidationError({"installments": _("A plan needs at least one installment.")})
     discount_amount = validate_amount(discount_amount, loan.currency, field="discount_amount")
-    schedule = _validated_schedule(installments, loan.currency)
+    schedule = _validated_schedule(installments, loan.currency, today=timezone.localdate(now))
+    dates.plan_last_date(schedule[-1][0], today=timezone.localdate(now))
     total = sum((amount for _due, amount in schedule), ZERO)
     outstanding = loan.outstanding
     if total + discount_amount != outstanding:
@@ -847,7 +866,12 @@ def plan_schedule(
     total = validate_amount(total, currency, allow_zero=False, field="total")
     base = quantize_down(total / count, currency)
     amounts = [base] * (count - 1) + [total - base * (count - 1)]
-    return [(_nth_date(first_date, frequency, n), amount) for n, amount in enumerate(amounts)]
+    try:
+        return [(_nth_date(first_date, frequency, n), amount) for n, amount in enumerate(amounts)]
+    except (OverflowError, ValueError) as exc:
+        raise ValidationError(
+            {"first_date": _("The schedule would run past the end of the calendar.")}
+        ) from exc
 
 
 def _nth_date(first: dt.date, frequency: str, n: int) -> dt.date:

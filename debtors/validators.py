@@ -11,7 +11,10 @@ from babel import Locale
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from debtors import dates
 
 
 @lru_cache(maxsize=1)
@@ -86,3 +89,8 @@ def apply_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def validate_birth_date(value) -> None:
+    """From 1900 to today (``debtors.dates``)."""
+    dates.birth_date(value, today=timezone.localdate(), field=None)

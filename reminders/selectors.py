@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from compliance.reasons import reason_label
+from debtors import dates
 from messaging.models import SentMessage
 from reminders.models import Reminder, ReminderRun, ReminderStage, ReminderStatus
 
@@ -121,7 +122,7 @@ def run_summary(*, day: dt.date, now: dt.datetime | None = None) -> RunSummary:
     )
     start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
     runs = ReminderRun.objects.filter(
-        started_at__gte=start, started_at__lt=start + dt.timedelta(days=1)
+        started_at__gte=start, started_at__lt=dates.day_end(day, dt.UTC)
     ).order_by("-started_at")[:20]
     return RunSummary(
         day=day,

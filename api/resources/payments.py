@@ -20,7 +20,14 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from api.base import ApiView
-from api.fields import AwareDateTimeField, MoneyField, MoneyStringField, check_amount, scoped_loans
+from api.fields import (
+    AwareDateTimeField,
+    InstantFilter,
+    MoneyField,
+    MoneyStringField,
+    check_amount,
+    scoped_loans,
+)
 from api.models import IdempotencyKey
 from api.permissions import SupervisorWrites
 from cases.access import loans_for_user
@@ -90,8 +97,8 @@ class PaymentInputSerializer(serializers.Serializer):
 class PaymentFilter(django_filters.FilterSet):
     loan = loan_filter()
     debtor = debtor_filter("loan__debtor")
-    received_after = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    received_before = django_filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    received_after = InstantFilter(field_name="received_at", lookup_expr="gte")
+    received_before = InstantFilter(field_name="received_at", lookup_expr="lt")
 
     class Meta:
         model = Payment

@@ -189,3 +189,35 @@ def test_two_concurrent_posts_with_one_key_store_one_payment(supervisor, collect
     assert Payment.objects.count() == 1
     target.refresh_from_db()
     assert target.principal_balance == Decimal("150.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_posts_of_one_reference_without_a_key_never_fail(supervisor, collector):
+    """The same payment reference posted twenty times at once, without Idempotency-Key: one
+    payment, one allocation, and every request answers 201 or 200 (never a server error)."""
+    debtor = make_debtor()
+    make_case(debtor, collector)
+    target = make_loan(debtor)
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def post():
+        client = token_client(supervisor)
+        barrier.wait()
+        try:
+            response = client.post(
+                "/api/v1/payments/", body(target, external_ref="BANK-2026-0001"), format="json"
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 19 + [201]
+    assert Payment.objects.count() == 1
+    target.refresh_from_db()
+    assert target.principal_balance == Decimal("150.00")

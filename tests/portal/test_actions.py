@@ -303,3 +303,14 @@ def test_every_action_is_in_the_timeline_and_the_audit_history(portal, media):
     audit = debtor_audit(portal.debtor)
     assert PORTAL_ACTOR in {c.actor for c in audit}
     assert {c.actor for c in audit if c.at >= start} == {PORTAL_ACTOR}
+
+
+def test_a_plan_from_the_year_9999_is_refused(portal):
+    portal.signed_in()
+    loan = portal.debtor.loans.get()
+    response = portal.client.post(
+        "/p/plan/",
+        {"loan": loan.pk, "count": "120", "frequency": "monthly", "first_date": "9999-01-01"},
+    )
+    assert response.status_code == 400
+    assert not RepaymentPlan.objects.exists()

@@ -394,3 +394,33 @@ def test_sms_at_night_is_refused_with_the_reason(logged_in, work, phone):
         )
     assert "Outside the contact hours" in response.content.decode()
     assert not ContactAttempt.objects.filter(debtor_id=work.debtor_id).exists()
+
+
+def test_dates_far_off_are_refused_on_the_page_with_their_field(logged_in, work, loan, phone):
+    """A promise in 9999 and a plan of 120 installments from 9999: a 400 naming the field,
+    never a server error, and nothing recorded."""
+    with time_machine.travel(DAYTIME, tick=False):
+        logged_in.post(url("case-call", work), {"contact_point": phone.pk})
+        attempt = ContactAttempt.objects.get(debtor_id=work.debtor_id)
+        promise = logged_in.post(
+            url("case-outcome", work),
+            _outcome(
+                attempt=attempt.pk,
+                follow_up="promise",
+                **{"promise-loan": loan.pk, "promise-amount": "50.00"},
+                **{"promise-promised_date": "9999-12-31"},
+            ),
+        )
+        assert promise.status_code == 400
+        assert promise.context["forms"]["outcome"].forms["promise"].errors["promised_date"]
+        plan_fields = {
+            "plan-loan": loan.pk,
+            "plan-count": 120,
+            "plan-frequency": "monthly",
+            "plan-first_date": "9999-01-01",
+        }
+        plan = logged_in.post(url("case-outcome", work), _outcome(follow_up="plan", **plan_fields))
+        assert plan.status_code == 400
+        preview = logged_in.post(url("case-plan-preview", work), plan_fields)
+        assert preview.status_code in (200, 400)
+    assert not PromiseToPay.objects.exists() and not RepaymentPlan.objects.exists()

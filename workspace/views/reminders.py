@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,8 +34,12 @@ def run_today(request: HttpRequest) -> HttpResponse:
     if request.GET.get("day"):
         try:
             day = dt.date.fromisoformat(request.GET["day"])
-        except ValueError as exc:
-            raise Http404("Bad day.") from exc
+        except ValueError:
+            return HttpResponseBadRequest(
+                _("day: %(value)s is not a date (expected YYYY-MM-DD).")
+                % {"value": request.GET["day"][:40]},
+                content_type="text/plain; charset=utf-8",
+            )
     summary = selectors.run_summary(day=day)
     return render(
         request,
@@ -43,8 +47,9 @@ def run_today(request: HttpRequest) -> HttpResponse:
         {
             "summary": summary,
             "columns": selectors.COLUMNS,
-            "previous_day": day - dt.timedelta(days=1),
-            "next_day": day + dt.timedelta(days=1),
+            # No link past the calendar's ends.
+            "previous_day": day - dt.timedelta(days=1) if day > dt.date.min else None,
+            "next_day": day + dt.timedelta(days=1) if day < dt.date.max else None,
             "reason_text": selectors.reason_text,
         },
     )
