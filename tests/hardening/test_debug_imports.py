@@ -14,8 +14,7 @@ from tests.imports.conftest import messages, run_import
 pytestmark = pytest.mark.django_db
 
 DEBTORS = (
-    "external_ref,full_name,country,timezone,mobile\n"
-    "D-1,Wang Fang,CN,Asia/Shanghai,13800138000\n"
+    "external_ref,full_name,country,timezone,mobile\nD-1,Wang Fang,CN,Asia/Shanghai,13800138000\n"
 )
 
 
