@@ -1,7 +1,7 @@
 """``/api/v1/``: included by the project's URLconf under ``api/``."""
 
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api.resources import (
     assignment_rules,
@@ -28,7 +28,8 @@ app_name = "api"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # The page loads its start-up script from a URL of its own (no inline script).
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("v1/auth/token/", auth.TokenView.as_view(), name="auth-token"),
     path("v1/debtors/", debtors.DebtorListCreateView.as_view(), name="debtor-list"),
     path("v1/debtors/<int:debtor_id>/", debtors.DebtorDetailView.as_view(), name="debtor-detail"),

