@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from cases.access import debtors_for_user, loans_for_user
+from cases.roles import is_supervisor
 from debtors.dates import as_utc
 from debtors.models import Debtor, Loan
 from debtors.money import (
@@ -142,6 +143,29 @@ def _caller(serializer):
     """The caller (None while the schema is generated, which has no request)."""
     request = serializer.context.get("request")
     return getattr(request, "user", None)
+
+
+def sees_in_full(serializer) -> bool:
+    """Whether the caller sees phone numbers and dates of birth in full: supervisors and
+    admins do; collectors see them masked and reveal one at a time (logged), as on the
+    pages. Without a caller (the schema, a serializer used outside a request): masked."""
+    user = _caller(serializer)
+    return user is not None and user.is_authenticated and is_supervisor(user)
+
+
+class PhonesMaskedForCollectors:
+    """Serializer mixin: a phone's ``value`` masked unless the caller sees it in full."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if instance.is_phone and not sees_in_full(self):
+            data["value"] = instance.masked_value
+        return data
+
+
+def masked_birth_date(day) -> str | None:
+    """The year only: ``1985-**-**``."""
+    return None if day is None else f"{day.year:04d}-**-**"
 
 
 def scoped_loans(serializer):

@@ -33,6 +33,11 @@ urlpatterns = [
     path("v1/auth/token/", auth.TokenView.as_view(), name="auth-token"),
     path("v1/debtors/", debtors.DebtorListCreateView.as_view(), name="debtor-list"),
     path("v1/debtors/<int:debtor_id>/", debtors.DebtorDetailView.as_view(), name="debtor-detail"),
+    path(
+        "v1/debtors/<int:debtor_id>/reveal/",
+        debtors.DebtorRevealView.as_view(),
+        name="debtor-reveal",
+    ),
     # The contract spells it without a trailing slash; both forms answer.
     re_path(
         r"^v1/debtors/(?P<debtor_id>[0-9]+)/contact-eligibility/?$",

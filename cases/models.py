@@ -346,11 +346,13 @@ class Callback(models.Model):
 
 
 class RevealLog(models.Model):
-    """Each time someone unmasked a national id or a phone number: who, what, when."""
+    """Each time someone unmasked a national id, a phone number or a date of birth: who,
+    what, when."""
 
     class Field(models.TextChoices):
         NATIONAL_ID = "national_id", _("National id")
         CONTACT_POINT = "contact_point", _("Contact point")
+        DATE_OF_BIRTH = "date_of_birth", _("Date of birth")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("user")

@@ -134,6 +134,18 @@ def contact_point_reveal(
     return contact_point.value
 
 
+@transaction.atomic
+def date_of_birth_reveal(*, actor, debtor: Debtor, now: dt.datetime | None = None):
+    """Return the date of birth; the reveal is logged first."""
+    RevealLog.objects.create(
+        user=actor,
+        debtor=debtor,
+        field=RevealLog.Field.DATE_OF_BIRTH,
+        revealed_at=now or timezone.now(),
+    )
+    return debtor.date_of_birth
+
+
 # --- Calls ----------------------------------------------------------------------------------
 
 

@@ -36,6 +36,19 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION and APP_ENV != "test")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The decision ledger's anchors outside the database (compliance.ledger): HMAC key and file.
+DEVELOPMENT_LEDGER_ANCHOR_KEY = "development-only-ledger-anchor-key"  # noqa: S105
+LEDGER_ANCHOR_KEY = env.str("LEDGER_ANCHOR_KEY", default=DEVELOPMENT_LEDGER_ANCHOR_KEY)
+LEDGER_ANCHOR_PATH = env.str(
+    "LEDGER_ANCHOR_PATH", default=str(BASE_DIR / "var" / "ledger-anchors.jsonl")
+)
+LEDGER_ANCHOR_STORE = env.str("LEDGER_ANCHOR_STORE", default="compliance.ledger.FileAnchorStore")
+
+# Fernet keys for personal data at rest (debtors.crypto): the first encrypts, all decrypt.
+# The development key is public: production refuses it.
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktbm90LXNlY3JldCE="  # noqa: S105
+FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default=DEVELOPMENT_FIELD_ENCRYPTION_KEY)
+
 if PRODUCTION:
     if DEBUG:
         raise ImproperlyConfigured(
@@ -53,6 +66,17 @@ if PRODUCTION:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the hosts served in production.")
     if "DATABASE_URL" not in env:
         raise ImproperlyConfigured("DATABASE_URL is required in production.")
+    if LEDGER_ANCHOR_KEY == DEVELOPMENT_LEDGER_ANCHOR_KEY or len(LEDGER_ANCHOR_KEY) < 32:
+        raise ImproperlyConfigured(
+            "LEDGER_ANCHOR_KEY is missing or weak; production needs its own secret (32+ random "
+            "characters), kept outside the database: it signs the ledger's anchors."
+        )
+    if DEVELOPMENT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEY:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY is missing or holds the development key; production needs "
+            'its own Fernet key (python -c "from cryptography.fernet import Fernet; '
+            'print(Fernet.generate_key().decode())").'
+        )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -183,6 +207,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "cases.tasks.refresh_case_priorities",
         "schedule": crontab(minute=5, hour=0),
     },
+    # Rejected rows are kept IMPORT_REJECTED_ROWS_DAYS to be fixed, then deleted.
+    "expire-rejected-rows": {
+        "task": "imports.tasks.expire_rejected_rows",
+        "schedule": crontab(minute=20, hour=1),
+    },
     # An import whose worker died is marked failed, so its user can run it again.
     "fail-abandoned-imports": {
         "task": "imports.tasks.fail_abandoned_imports",
@@ -264,6 +293,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+# Nothing is served under MEDIA_URL: stored files go out through views that check access
+# (``debtors.files``).
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -336,6 +367,10 @@ PAYMENT_BALANCE_WATERFALL = env.list(
 )
 # Days after its date that a promise to pay may still be kept by a late payment.
 PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=0)
+# Days an import's rejected rows are kept to be fixed before they are deleted.
+IMPORT_REJECTED_ROWS_DAYS = env.int("IMPORT_REJECTED_ROWS_DAYS", default=30)
+# The largest portfolio file an import accepts (MB), from the page, the API or the command.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=512)
 # How far ahead a promise to pay may be dated (days).
 PROMISE_MAX_DAYS_AHEAD = env.int("PROMISE_MAX_DAYS_AHEAD", default=365)
 # Days a repayment-plan installment may be late before the plan is broken.

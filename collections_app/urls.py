@@ -1,6 +1,9 @@
-"""The project's URLs: each surface's own, and what belongs to none of them."""
+"""The project's URLs: each surface's own, and what belongs to none of them.
 
-from django.conf import settings
+No route serves ``MEDIA_ROOT``, with ``DEBUG`` or without: each kind of stored file has its own
+view that checks who asks (see ``debtors.files``).
+"""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -24,8 +27,3 @@ urlpatterns = [
     path("p/", include("portal.urls")),
     path("u/<str:token>/", one_click, name="unsubscribe"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -10,15 +10,29 @@ The database lets the sealer fill those three columns once and refuses every oth
 DELETE (migration 0002). Only one sealer runs at a time (a transaction-level advisory lock), so
 the chain never forks. ``verify`` walks the chain in order and names the first row whose hash
 or link does not match, or whose position is missing.
+
+A chain kept only in the database can be rewritten by whoever owns its tables: change a row,
+hash the chain again, or cut its tail. So each seal also writes an anchor outside the database:
+the head's position and hash, with an HMAC under ``LEDGER_ANCHOR_KEY`` (a secret the database
+does not hold), appended to ``LEDGER_ANCHOR_PATH`` (or the store ``LEDGER_ANCHOR_STORE``
+names). ``verify`` checks every anchor's HMAC, that the chain holds each anchored position with
+the anchored hash (a re-hashed chain does not), and that it reaches the last anchored position
+(a cut tail does not).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import ContactDecision
 
@@ -63,7 +77,8 @@ def _lock_sealer() -> bool:
 
 
 def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
-    """Chain the rows not yet sealed, in id order; return how many were sealed.
+    """Chain the rows not yet sealed, in id order; return how many were sealed. Each batch,
+    once committed, anchors the new head outside the database.
 
     Safe to run twice at once or twice in a row: a second sealer finds the lock taken and
     returns 0; a second run finds nothing left to seal.
@@ -71,34 +86,46 @@ def seal(*, batch_size: int = 5000, max_batches: int | None = None) -> int:
     sealed = 0
     batches = 0
     while max_batches is None or batches < max_batches:
-        with transaction.atomic():
-            if not _lock_sealer():
-                return sealed
-            last = (
-                ContactDecision.objects.filter(seal_seq__isnull=False)
-                .order_by("-seal_seq")
-                .values("seal_seq", "row_hash")
-                .first()
-            )
-            prev_hash = last["row_hash"] if last else GENESIS
-            seq = last["seal_seq"] if last else 0
-            rows = list(
-                ContactDecision.objects.filter(row_hash__isnull=True)
-                .order_by("id")
-                .values(*HASHED_FIELDS)[:batch_size]
-            )
-            if not rows:
-                return sealed
-            updates = []
-            for row in rows:
-                seq += 1
-                row_hash = row_digest(row, prev_hash=prev_hash, seal_seq=seq)
-                updates.append((row["id"], seq, prev_hash, row_hash))
-                prev_hash = row_hash
-            _write_seals(updates)
-            sealed += len(rows)
-            batches += 1
+        head = _seal_batch(batch_size)
+        if head is None:
+            return sealed
+        count, seq, row_hash = head
+        # After the commit: an anchor never names a head that was rolled back.
+        anchor_store().append(Anchor.make(seq=seq, row_hash=row_hash))
+        sealed += count
+        batches += 1
     return sealed
+
+
+def _seal_batch(batch_size: int) -> tuple[int, int, str] | None:
+    """Seal one batch in its own transaction: (rows sealed, head position, head hash), or None
+    when another sealer holds the lock or nothing is left."""
+    with transaction.atomic():
+        if not _lock_sealer():
+            return None
+        last = (
+            ContactDecision.objects.filter(seal_seq__isnull=False)
+            .order_by("-seal_seq")
+            .values("seal_seq", "row_hash")
+            .first()
+        )
+        prev_hash = last["row_hash"] if last else GENESIS
+        seq = last["seal_seq"] if last else 0
+        rows = list(
+            ContactDecision.objects.filter(row_hash__isnull=True)
+            .order_by("id")
+            .values(*HASHED_FIELDS)[:batch_size]
+        )
+        if not rows:
+            return None
+        updates = []
+        for row in rows:
+            seq += 1
+            row_hash = row_digest(row, prev_hash=prev_hash, seal_seq=seq)
+            updates.append((row["id"], seq, prev_hash, row_hash))
+            prev_hash = row_hash
+        _write_seals(updates)
+    return len(rows), seq, prev_hash
 
 
 def seal_many_sql() -> str:
@@ -123,6 +150,72 @@ def _write_seals(updates: list[tuple[int, int, str, str]]) -> None:
         cursor.execute(seal_many_sql(), [list(ids), list(seqs), list(prevs), list(hashes)])
 
 
+# --- Anchors outside the database -------------------------------------------------------------
+
+
+def _anchor_mac(seq: int, row_hash: str, at: str) -> str:
+    key = settings.LEDGER_ANCHOR_KEY.encode("utf-8")
+    return hmac.new(key, f"{seq}:{row_hash}:{at}".encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """The chain's head at one seal: its position, its hash, when, and the HMAC of the three."""
+
+    seq: int
+    row_hash: str
+    at: str
+    mac: str
+
+    @classmethod
+    def make(cls, *, seq: int, row_hash: str, at: dt.datetime | None = None) -> Anchor:
+        when = (at or timezone.now()).isoformat()
+        return cls(seq, row_hash, when, _anchor_mac(seq, row_hash, when))
+
+    @property
+    def authentic(self) -> bool:
+        return hmac.compare_digest(self.mac, _anchor_mac(self.seq, self.row_hash, self.at))
+
+    def line(self) -> str:
+        return json.dumps(
+            {"seq": self.seq, "hash": self.row_hash, "at": self.at, "mac": self.mac},
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def parse(cls, line: str) -> Anchor | None:
+        try:
+            data = json.loads(line)
+            return cls(int(data["seq"]), str(data["hash"]), str(data["at"]), str(data["mac"]))
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+class FileAnchorStore:
+    """Anchors appended to ``LEDGER_ANCHOR_PATH``, one JSON line each (a file the database's
+    owner cannot reach: another disk, an append-only mount, a log shipper's input)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path or settings.LEDGER_ANCHOR_PATH)
+
+    def append(self, anchor: Anchor) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(anchor.line() + "\n")
+            handle.flush()
+
+    def read(self) -> list[Anchor | None]:
+        """Every line as an anchor, or None for a line that is not one."""
+        if not self.path.exists():
+            return []
+        return [Anchor.parse(line) for line in self.path.read_text("utf-8").splitlines() if line]
+
+
+def anchor_store():
+    """The store ``LEDGER_ANCHOR_STORE`` names (a class with ``append`` and ``read``)."""
+    return import_string(settings.LEDGER_ANCHOR_STORE)()
+
+
 @dataclass(frozen=True)
 class VerifyResult:
     ok: bool
@@ -132,8 +225,15 @@ class VerifyResult:
     problem: str = ""
 
 
-def verify(*, chunk_size: int = 5000) -> VerifyResult:
-    """Recompute the chain in order; report the first broken row."""
+def verify(*, chunk_size: int = 5000, anchors: list[Anchor | None] | None = None) -> VerifyResult:
+    """Recompute the chain in order, against the anchors; report the first broken row."""
+    anchors = anchor_store().read() if anchors is None else anchors
+    for number, anchor in enumerate(anchors, start=1):
+        if anchor is None or not anchor.authentic:
+            return VerifyResult(
+                False, 0, 0, None, f"anchor {number} is not authentic (its HMAC does not match)"
+            )
+    anchored = {anchor.seq: anchor.row_hash for anchor in anchors if anchor.seq > 0}
     expected_prev = GENESIS
     expected_seq = 1
     checked = 0
@@ -158,8 +258,26 @@ def verify(*, chunk_size: int = 5000) -> VerifyResult:
             )
         if row_digest(row, prev_hash=row["prev_hash"], seal_seq=row["seal_seq"]) != row["row_hash"]:
             return VerifyResult(False, checked, 0, row["id"], "contents do not match the hash")
+        if anchored.get(row["seal_seq"], row["row_hash"]) != row["row_hash"]:
+            return VerifyResult(
+                False,
+                checked,
+                0,
+                row["id"],
+                f"the chain was rewritten: position {row['seal_seq']} does not match its anchor",
+            )
         expected_prev = row["row_hash"]
         expected_seq += 1
         checked += 1
+    last_anchored = max(anchored, default=0)
+    if last_anchored >= expected_seq:
+        return VerifyResult(
+            False,
+            checked,
+            0,
+            None,
+            f"rows are missing: the chain ends at position {expected_seq - 1}, but position "
+            f"{last_anchored} was anchored",
+        )
     unsealed = ContactDecision.objects.filter(row_hash__isnull=True).count()
     return VerifyResult(True, checked, unsealed)

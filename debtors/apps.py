@@ -7,4 +7,7 @@ class DebtorsConfig(AppConfig):
     verbose_name = _("Ledger of debts")
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401  (connects the history signal)
+        from . import (
+            audit,  # noqa: F401  (connects the history signal)
+            crypto,  # noqa: F401  (registers the check of the field keys)
+        )

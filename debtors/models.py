@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Upper
@@ -18,6 +19,7 @@ from django.utils import timezone as django_tz
 from django.utils.translation import gettext_lazy as _
 
 from .audit import audited_history
+from .crypto import EncryptedTextField, blind_index
 from .money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, ZERO, validate_currency
 from .validators import validate_birth_date, validate_country, validate_timezone
 
@@ -48,11 +50,16 @@ class Language(models.TextChoices):
 class Debtor(models.Model):
     external_ref = models.CharField(_("external reference"), max_length=64, unique=True)
     full_name = models.CharField(_("full name"), max_length=200)
-    national_id = models.CharField(
+    # Encrypted at rest (debtors.crypto); searched through its blind index, which save()
+    # keeps in step (a bulk write must set it too: crypto.blind_index).
+    national_id = EncryptedTextField(
         _("national id"),
-        max_length=64,
         blank=True,
-        help_text=_("Stored in full; collectors only ever see it masked."),
+        validators=[MaxLengthValidator(64)],
+        help_text=_("Stored encrypted; collectors only ever see it masked."),
+    )
+    national_id_index = models.CharField(
+        _("national id search key"), max_length=64, blank=True, db_index=True, editable=False
     )
     date_of_birth = models.DateField(
         _("date of birth"), null=True, blank=True, validators=[validate_birth_date]
@@ -104,6 +111,13 @@ class Debtor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.external_ref})"
+
+    def save(self, *args, **kwargs):
+        self.national_id_index = blind_index(self.national_id or "")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "national_id" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "national_id_index"}
+        super().save(*args, **kwargs)
 
     @property
     def masked_national_id(self) -> str:

@@ -26,8 +26,16 @@ def instance_from_json(model, text: str):
     return model.from_db(
         connection.alias,
         [f.attname for f in fields],
-        [f.to_python(data[f.column]) for f in fields],
+        [_read(f, data[f.column]) for f in fields],
     )
+
+
+def _read(field, raw):
+    """A column's JSON value as the ORM would read it: a field that converts what the
+    database holds (an encrypted one decrypts) does so here too."""
+    value = field.to_python(raw)
+    convert = getattr(field, "from_db_value", None)
+    return convert(value, None, connection) if convert is not None else value
 
 
 _CHOICE = re.compile(r"[a-z][a-z0-9_]*")

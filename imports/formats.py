@@ -242,6 +242,9 @@ class _XlsxCsvStream(io.RawIOBase):
 
     def _fill(self, wanted: int) -> None:
         out = io.StringIO()
+        # Plain csv.writer, not debtors.csv_cells: these bytes feed COPY, not a spreadsheet,
+        # and must keep the cells as they were (a phone number begins with "+"). The rejected
+        # rows go back to a person through rejected_rows_csv, which neutralises them.
         writer = csv.writer(out, lineterminator="\n")
         while out.tell() < wanted:
             row = next(self._rows, None)

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from debtors.files import RandomName
 from imports.formats import ImportKind
 from imports.messages import issue_message
 
@@ -27,7 +28,8 @@ class ImportJob(models.Model):
     FINAL_STATUSES = (Status.CHECKED, Status.REJECTED, Status.DONE, Status.FAILED)
 
     kind = models.CharField(_("kind"), max_length=16, choices=ImportKind.choices)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/%d/", max_length=300)
+    # Stored under a random name (``debtors.files``); the uploaded name is ``original_name``.
+    file = models.FileField(_("file"), upload_to=RandomName("imports"), max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     dry_run = models.BooleanField(_("dry run"), default=False)
     valid_rows_only = models.BooleanField(

@@ -28,12 +28,12 @@ transaction each and recognised by their reference, so running the file again po
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError, connection, connections, transaction
@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from cases.payments import payment_record
 from cases.workflow import cases_follow_import
 from debtors.audit import Actor, acting_as, actor_label, system_actor
+from debtors.csv_cells import CsvWriter
 from debtors.models import Loan
 from imports import staging, upsert
 from imports.formats import (
@@ -80,10 +81,17 @@ def import_create(
     language: str | None = None,
     now: dt.datetime | None = None,
 ) -> ImportJob:
-    """Store the uploaded file and a queued job for it."""
+    """Store the uploaded file and a queued job for it.
+
+    Raises ``ValidationError`` (nothing stored) for an unknown kind, or a file larger than
+    ``IMPORT_MAX_UPLOAD_MB`` (``import_size_check``). The file is stored under a random name;
+    ``name`` (default: the file's own) is kept as ``original_name`` for display only.
+    """
     if kind not in ImportKind.values:
         raise ValidationError({"kind": _("Unknown import kind %(kind)s.") % {"kind": kind}})
     name = name or Path(getattr(file, "name", "") or "import.csv").name
+    file = file if isinstance(file, File) else File(file, name=name)
+    import_size_check(file)
     job = ImportJob(
         kind=kind,
         original_name=name[:255],
@@ -94,9 +102,19 @@ def import_create(
         actor_label=actor_label(system_actor(actor) if isinstance(actor, str) else actor),
         created_at=now or timezone.now(),
     )
-    job.file.save(name, file if isinstance(file, File) else File(file, name=name), save=False)
+    job.file.save(name, file, save=False)
     job.save()
     return job
+
+
+def import_size_check(file: File) -> None:
+    """Refuse (``ValidationError`` on ``file``) a file larger than ``IMPORT_MAX_UPLOAD_MB``:
+    the one limit of every import, whether from the page, the API or the command."""
+    limit = settings.IMPORT_MAX_UPLOAD_MB
+    if file.size is None or file.size > limit * 1024 * 1024:
+        raise ValidationError(
+            {"file": _("The file is larger than %(limit)d MB.") % {"limit": limit}}
+        )
 
 
 class _ProgressWriter:
@@ -256,6 +274,8 @@ def _run(job: ImportJob, tick: _ProgressWriter, now: dt.datetime) -> None:
             staging.check_contacts(cursor, job.pk, table, [])
         invalid = staging.invalid_line_count(cursor, job.pk)
         staging.set_aside_rejected(cursor, job.pk, table, columns)
+        if job.kind == ImportKind.DEBTORS:
+            staging.encrypt_national_ids(cursor, table)
         tick("checking", 3, 3)
         ImportJob.objects.filter(pk=job.pk).update(total_rows=total, invalid_rows=invalid)
 
@@ -355,8 +375,13 @@ class _Echo:
 
 
 def rejected_rows_csv(job: ImportJob) -> Iterator[str]:
-    """The rejected rows as they were in the file, plus a column saying what to fix."""
-    writer = csv.writer(_Echo())
+    """The rejected rows as they were in the file, plus a column saying what to fix.
+
+    Every cell, the file's header included, is neutralised for spreadsheets
+    (``debtors.csv_cells``): a cell that began with ``=``, ``+``, ``-``, ``@``, a tab or a
+    carriage return comes back with a ``'`` in front. The file's cells are text; only the line
+    number is the product's own."""
+    writer = CsvWriter(_Echo())
     header = list(job.columns or [])
     yield "\ufeff" + writer.writerow([_("line"), *header, _("problems")])
     issues: dict[int, list[str]] = {}

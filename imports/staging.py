@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
+from debtors.crypto import blind_index, encrypt
 from debtors.models import Debtor, Installment, Loan, Payment
 from debtors.money import currency_places
 from debtors.sql import literals
@@ -297,11 +298,17 @@ def _column_check(column, name: str) -> str | None:
     return "CASE " + " ".join(cases) + " END"
 
 
+# Cells never kept with a problem or a rejected row: the file has them, the database must not.
+PERSONAL_COLUMNS = ("national_id", "date_of_birth")
+
+
 def _insert_issues(cursor, job_id: int, select_sql: str, params: dict | None = None) -> None:
     cursor.execute(
         f'INSERT INTO {ISSUE_TABLE} (job_id, line, "column", code, value, params) '
-        f"SELECT %(job)s, line, col, code, COALESCE(val, ''), prm FROM ({select_sql}) AS found",
-        {"job": job_id, **(params or {})},
+        "SELECT %(job)s, line, col, code, "
+        "CASE WHEN col = ANY(%(personal)s) THEN '' ELSE COALESCE(val, '') END, prm "
+        f"FROM ({select_sql}) AS found",
+        {"job": job_id, "personal": list(PERSONAL_COLUMNS), **(params or {})},
     )
 
 
@@ -546,10 +553,11 @@ def invalid_line_count(cursor, job_id: int) -> int:
 
 
 def set_aside_rejected(cursor, job_id: int, table: str, columns: list[str]) -> None:
-    """Keep the rows with problems (as they were in the file) and take them out of staging."""
+    """Keep the rows with problems (as they were in the file, less their personal cells:
+    ``PERSONAL_COLUMNS``) and take them out of staging."""
 
     rejected = ImportRejectedRow._meta.db_table
-    cells = ", ".join(f"s.{name}" for name in columns)
+    cells = ", ".join("NULL" if name in PERSONAL_COLUMNS else f"s.{name}" for name in columns)
     cursor.execute(
         f"""INSERT INTO {rejected} (job_id, line, data)
             SELECT %(job)s, s.line, jsonb_build_array({cells}) FROM {table} s
@@ -561,6 +569,36 @@ def set_aside_rejected(cursor, job_id: int, table: str, columns: list[str]) -> N
         f"(SELECT line FROM {ISSUE_TABLE} WHERE job_id = %(job)s)",
         {"job": job_id},
     )
+
+
+def encrypt_national_ids(cursor, table: str, *, batch: int = 5000) -> int:
+    """Replace the staged national ids by their encrypted form and add their search key
+    (``national_id_index``), as the model stores them; after the checks, which read the plain
+    cells. Returns how many were encrypted."""
+    cursor.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS national_id_index text")
+    done, last = 0, 0
+    while True:
+        cursor.execute(
+            f"SELECT line, {v('national_id')} FROM {table} s WHERE s.line > %s "
+            f"AND {v('national_id')} IS NOT NULL AND s.national_id_index IS NULL "
+            f"ORDER BY line LIMIT {int(batch)}",
+            [last],
+        )
+        rows = cursor.fetchall()
+        if not rows:
+            return done
+        cursor.execute(
+            f"UPDATE {table} s SET national_id = x.token, national_id_index = x.idx "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS x(line, token, idx) "
+            "WHERE s.line = x.line",
+            [
+                [line for line, _plain in rows],
+                [encrypt(plain) for _line, plain in rows],
+                [blind_index(plain) for _line, plain in rows],
+            ],
+        )
+        done += len(rows)
+        last = rows[-1][0]
 
 
 def drop(cursor, job_id: int) -> None:

@@ -12,6 +12,7 @@ from celery import shared_task
 from django.db import transaction
 
 from imports.models import ImportJob
+from imports.retention import rejected_rows_expire
 from imports.services import import_run, imports_fail_abandoned
 
 
@@ -25,6 +26,12 @@ def run_import(job_id: int) -> str:
 def fail_abandoned_imports() -> int:
     """Periodic: running imports whose worker is gone become failed (safe to run twice)."""
     return len(imports_fail_abandoned())
+
+
+@shared_task(acks_late=True, time_limit=600, soft_time_limit=540, ignore_result=True)
+def expire_rejected_rows() -> int:
+    """Periodic (daily): rejected rows past their keeping time are deleted."""
+    return rejected_rows_expire()
 
 
 def import_enqueue(job: ImportJob) -> None:

@@ -64,6 +64,9 @@ class Target:
     optional: bool = False  # empty cell: keep the stored value; new row: ``default``
     # An empty cell of a new row: this expression, else the model field's default.
     default: str | None = None
+    # Whether a different value makes the row changed: not for an encrypted value (each
+    # encryption differs), whose search key is compared instead.
+    compared: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,9 @@ def _plan(fmt: Format, table: str) -> Plan:
                 Target("region", v("region"), optional=True),
                 Target("timezone", v("timezone"), optional=True),
                 Target("preferred_language", v("preferred_language"), optional=True),
-                Target("national_id", v("national_id"), optional=True),
+                # Encrypted in staging (staging.encrypt_national_ids), with its search key.
+                Target("national_id", v("national_id"), optional=True, compared=False),
+                Target("national_id_index", v("national_id_index"), optional=True),
                 Target("date_of_birth", f"{v('date_of_birth')}::date", optional=True),
             ),
             touch=("updated_at",),
@@ -151,8 +156,9 @@ def _key_match(plan: Plan) -> str:
 
 
 def _differs(plan: Plan, alias: str = "t") -> str:
-    stored = ", ".join(f"{alias}.{target.column}" for target in plan.targets)
-    incoming = ", ".join(_update_expression(target, alias) for target in plan.targets)
+    compared = [target for target in plan.targets if target.compared]
+    stored = ", ".join(f"{alias}.{target.column}" for target in compared)
+    incoming = ", ".join(_update_expression(target, alias) for target in compared)
     return f"ROW({stored}) IS DISTINCT FROM ROW({incoming})"
 
 

@@ -1,6 +1,7 @@
 """Admin for message templates (admins edit them; each is checked when saved), and read-only
-views of the in-app inbox, the print jobs, the messages sent with their delivery reports, and
-what came back (replies, keywords, bounces, complaints) with what it changed."""
+views of the in-app inbox, the print jobs (their PDF through ``letter-pdf``), the messages sent
+with their delivery reports, and what came back (replies, keywords, bounces, complaints) with
+what it changed."""
 
 from __future__ import annotations
 
@@ -74,10 +75,23 @@ class InboxMessageAdmin(OutboxAdmin):
 
 @admin.register(PrintJob)
 class PrintJobAdmin(OutboxAdmin):
-    list_display = ("id", "debtor", "status", "pages", "created_at", "pdf")
+    # The PDF is linked to its page (``letter-pdf``, which checks the debtor's scope), never to
+    # a media URL; it is made by the letter channel, not uploaded here.
+    list_display = ("id", "debtor", "status", "pages", "created_at", "letter")
     list_filter = ("status",)
     raw_id_fields = ("debtor",)
     ordering = ("-id",)
+    exclude = ("pdf",)
+    readonly_fields = ("letter",)
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("PDF"))
+    def letter(self, obj):
+        if obj is None or not obj.pk or not obj.pdf:
+            return "-"
+        return format_html('<a href="{}">{}</a>', reverse("letter-pdf", args=[obj.pk]), _("PDF"))
 
 
 class ReadOnlyAdmin(OutboxAdmin):

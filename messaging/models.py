@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from debtors.audit import audited_history
+from debtors.files import RandomName
 from debtors.models import Debtor, Language
 
 from .templating import validate_template
@@ -269,7 +270,7 @@ class PrintJob(models.Model):
     )
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, unique=True)
     address = models.TextField(_("address"))
-    pdf = models.FileField(_("PDF"), upload_to="letters/%Y/%m/%d/")
+    pdf = models.FileField(_("PDF"), upload_to=RandomName("letters"))
     pages = models.PositiveIntegerField(_("pages"), default=1)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED

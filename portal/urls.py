@@ -14,6 +14,7 @@ urlpatterns = [
     path("plan/", views.plan, name="plan"),
     path("contact/", views.contact, name="contact"),
     path("dispute/", views.dispute, name="dispute"),
+    path("disputes/<int:dispute_id>/document/", views.dispute_document, name="dispute-document"),
     path("rate/", views.rate, name="rate"),
     path("leave/", views.leave, name="leave"),
     path("inbox/", views.inbox, name="inbox"),

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance.models import DebtorContactPreference
+from debtors.files import file_response
 from debtors.models import PromiseToPay, RepaymentPlan
 from debtors.selectors import debtor_loans
 from debtors.validators import apply_errors
@@ -37,6 +38,7 @@ from selfservice.models import (
     PortalPlanRequest,
     PortalSettings,
 )
+from selfservice.selectors import debtor_disputes
 
 # Each language offered in its own words, whatever the page's language.
 LANGUAGE_NAMES = [("en", "English"), ("zh-hans", "简体中文")]
@@ -271,7 +273,6 @@ def verify(request: HttpRequest) -> HttpResponse:
             fresh.verified = True
             request.portal_session = fresh
             return redirect("portal:home")
-        link.refresh_from_db()
         locked = link.is_locked(timezone.now())
         if not locked:
             form.add_error(None, _("That does not match our records. Please try again."))
@@ -459,9 +460,23 @@ def dispute(request: HttpRequest) -> HttpResponse:
                     "until it has been looked into."
                 ),
             )
+    disputes = list(debtor_disputes(link.debtor)[:10])
     return _render(
-        request, "portal/dispute.html", {"form": form}, status=400 if form.errors else 200
+        request,
+        "portal/dispute.html",
+        {"form": form, "disputes": disputes},
+        status=400 if form.errors else 200,
     )
+
+
+@portal_page()
+@require_GET
+def dispute_document(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """A document the debtor attached to one of their own disputes; any other is 404."""
+    dispute = debtor_disputes(request.portal_link.debtor).filter(pk=dispute_id).first()
+    if dispute is None:
+        raise Http404(_("No such document."))
+    return file_response(dispute.document, download_name=f"dispute-{dispute.pk}")
 
 
 @portal_page()

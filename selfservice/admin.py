@@ -7,7 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from selfservice import services
-from selfservice.models import PortalEvent, PortalFeedback, PortalLink, PortalSettings
+from selfservice.models import (
+    PortalEvent,
+    PortalFeedback,
+    PortalIdentityLock,
+    PortalLink,
+    PortalSettings,
+)
 
 
 @admin.register(PortalSettings)
@@ -42,7 +48,6 @@ class PortalLinkAdmin(admin.ModelAdmin):
         "issued_at",
         "last_opened_at",
         "verified_at",
-        "locked_until",
         "revoked_at",
     )
     list_select_related = ("debtor",)
@@ -60,6 +65,22 @@ class PortalLinkAdmin(admin.ModelAdmin):
         for debtor in debtors:
             services.links_revoke(actor=request.user, debtor=debtor)
         messages.success(request, _("Links revoked."))
+
+
+@admin.register(PortalIdentityLock)
+class PortalIdentityLockAdmin(admin.ModelAdmin):
+    """Read-only: the wrong identity answers counted per debtor and the lock they started."""
+
+    list_display = ("debtor", "failed_attempts", "locked_until")
+    list_select_related = ("debtor",)
+    search_fields = ("=debtor__external_ref",)
+    readonly_fields = [f.name for f in PortalIdentityLock._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(PortalEvent)

@@ -1,8 +1,9 @@
 """The debtor self-service portal: its limits, the links debtors opened, what they did there.
 
 The link itself is stateless (a signed token, see ``messaging.templating``);
-a ``PortalLink`` row is written the first time a token is opened, so that it can be revoked
-and its identity attempts counted. Writes go through ``selfservice.services``.
+a ``PortalLink`` row is written the first time a token is opened, so that it can be revoked.
+Identity attempts are counted per debtor, whichever link they come through
+(``PortalIdentityLock``). Writes go through ``selfservice.services``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from debtors.audit import audited_history
+from debtors.files import extension_for, stored_name
 from debtors.models import Debtor, Loan, RepaymentPlan, money_field
 
 
@@ -55,7 +57,7 @@ class PortalSettings(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(365)],
     )
     identity_attempts = models.PositiveIntegerField(
-        _("identity attempts before the link locks"),
+        _("identity attempts before the debtor's links lock"),
         default=5,
         validators=[MinValueValidator(1), MaxValueValidator(20)],
     )
@@ -109,8 +111,6 @@ class PortalLink(models.Model):
     first_opened_at = models.DateTimeField(_("first opened at"), default=timezone.now)
     last_opened_at = models.DateTimeField(_("last opened at"), default=timezone.now)
     verified_at = models.DateTimeField(_("identity confirmed at"), null=True, blank=True)
-    failed_attempts = models.PositiveIntegerField(_("failed identity attempts"), default=0)
-    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
     revoked_by = models.CharField(_("revoked by"), max_length=150, blank=True)
 
@@ -125,6 +125,38 @@ class PortalLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.debtor_id} {self.token_digest[:10]}"
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        """Whether the debtor's identity lock is on (it covers every link of the debtor)."""
+        lock = PortalIdentityLock.objects.filter(debtor_id=self.debtor_id).first()
+        return lock is not None and lock.is_locked(now)
+
+
+class PortalIdentityLock(models.Model):
+    """The identity check of one debtor, across all of their links: the wrong answers since the
+    last right one or the last lock, and the lock that too many of them start.
+
+    While ``locked_until`` is ahead, every link of the debtor is locked, one first opened after
+    the lock began too. Written by ``selfservice.services.identity_verify`` only, under a lock
+    on this row.
+    """
+
+    debtor = models.OneToOneField(
+        Debtor,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="portal_identity_lock",
+        verbose_name=_("debtor"),
+    )
+    failed_attempts = models.PositiveIntegerField(_("failed identity attempts"), default=0)
+    locked_until = models.DateTimeField(_("locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal identity lock")
+        verbose_name_plural = _("portal identity locks")
+
+    def __str__(self) -> str:
+        return f"{self.debtor_id}"
 
     def is_locked(self, now: dt.datetime) -> bool:
         return self.locked_until is not None and self.locked_until > now
@@ -229,13 +261,9 @@ class PortalPlanRequest(models.Model):
 
 
 def dispute_upload_to(instance, filename: str) -> str:
-    # Never the debtor's file name on disk: a random one (the original is kept in a field).
-    import secrets
-
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(
-        instance.document_type, "bin"
-    )
-    return f"portal/disputes/{timezone.now():%Y/%m}/{secrets.token_hex(16)}.{extension}"
+    """A random path, its extension from the type judged by the content (``document_type``);
+    the debtor's file name is kept in ``document_name``, never on disk."""
+    return stored_name("disputes", extension_for(instance.document_type))
 
 
 class PortalDispute(models.Model):

@@ -1,4 +1,5 @@
-"""Reads about the portal for the back office: proposals waiting, ratings, the case panel."""
+"""Reads about the portal for the back office (proposals waiting, ratings, the case panel), and
+the disputes a debtor raised, for the debtor's own pages."""
 
 from __future__ import annotations
 
@@ -98,3 +99,8 @@ def _portal_presence(debtor_id: int) -> tuple[bool, bool, bool]:
         .first()
     )
     return found or (False, False, False)
+
+
+def debtor_disputes(debtor: Debtor) -> QuerySet[PortalDispute]:
+    """The debtor's own disputes, newest first: the only ones their portal pages may show."""
+    return PortalDispute.objects.filter(debtor=debtor).order_by("-created_at", "-pk")

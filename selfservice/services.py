@@ -29,6 +29,7 @@ from selfservice.models import (
     PortalDispute,
     PortalEvent,
     PortalFeedback,
+    PortalIdentityLock,
     PortalLink,
     PortalPlanRequest,
     PortalSettings,
@@ -59,6 +60,8 @@ def event_record(
 
 
 class LinkLocked(Exception):
+    """The debtor's identity lock is on: every link of the debtor is locked until ``until``."""
+
     def __init__(self, until: dt.datetime):
         self.until = until
         super().__init__(str(until))
@@ -80,35 +83,46 @@ def identity_verify(
     id_last4: str = "",
     now: dt.datetime | None = None,
 ) -> bool:
-    """Check a piece of identity against the debtor's record; count failures and lock the link
-    for a while after too many. Raises ``LinkLocked`` while it is locked (nothing is checked)."""
+    """Check a piece of identity against the debtor's record.
+
+    Wrong answers are counted per debtor, whichever of their links they come through
+    (``PortalIdentityLock``). The one that reaches ``identity_attempts`` locks every link of the
+    debtor, those first opened later too, for ``lock_minutes`` from that answer, and the count
+    starts again from zero; a right answer sets the count to zero and clears an ended lock.
+    Raises ``LinkLocked`` while the debtor is locked (nothing is checked, nothing counted).
+    Answers given at the same time, on one link or several, wait for one another on the lock
+    row of the debtor, so every wrong one counts.
+    """
     now = now or timezone.now()
     limits = PortalSettings.current()
-    link = PortalLink.objects.select_for_update().select_related("debtor").get(pk=link.pk)
-    if link.is_locked(now):
-        raise LinkLocked(link.locked_until)
+    link = PortalLink.objects.select_related("debtor").get(pk=link.pk)
     debtor = link.debtor
+    lock, _created = PortalIdentityLock.objects.select_for_update().get_or_create(debtor=debtor)
+    if lock.is_locked(now):
+        raise LinkLocked(lock.locked_until)
     ok = False
     if date_of_birth is not None and debtor.date_of_birth is not None:
         ok = _same(date_of_birth.isoformat(), debtor.date_of_birth.isoformat())
     last4 = (id_last4 or "").strip().upper()
     if not ok and len(last4) == 4 and len(debtor.national_id or "") >= 4:
         ok = _same(last4, debtor.national_id[-4:].upper())
-    with acting_as(PORTAL_ACTOR):
-        if ok:
-            link.failed_attempts, link.locked_until, link.verified_at = 0, None, now
-            link.save(update_fields=["failed_attempts", "locked_until", "verified_at"])
-            event_record(debtor=debtor, kind=PortalEvent.Kind.VERIFIED, link=link, now=now)
-            return True
-        link.failed_attempts += 1
-        if link.failed_attempts >= limits.identity_attempts:
-            link.failed_attempts = 0
-            link.locked_until = now + dt.timedelta(minutes=limits.lock_minutes)
-            link.save(update_fields=["failed_attempts", "locked_until"])
-            event_record(debtor=debtor, kind=PortalEvent.Kind.LOCKED, link=link, now=now)
-            return False
-        link.save(update_fields=["failed_attempts"])
-        event_record(debtor=debtor, kind=PortalEvent.Kind.VERIFY_FAILED, link=link, now=now)
+    if ok:
+        lock.failed_attempts, lock.locked_until = 0, None
+        lock.save(update_fields=["failed_attempts", "locked_until"])
+        link.verified_at = now
+        with acting_as(PORTAL_ACTOR):
+            link.save(update_fields=["verified_at"])
+        event_record(debtor=debtor, kind=PortalEvent.Kind.VERIFIED, link=link, now=now)
+        return True
+    lock.failed_attempts += 1
+    if lock.failed_attempts >= limits.identity_attempts:
+        lock.failed_attempts = 0
+        lock.locked_until = now + dt.timedelta(minutes=limits.lock_minutes)
+        lock.save(update_fields=["failed_attempts", "locked_until"])
+        event_record(debtor=debtor, kind=PortalEvent.Kind.LOCKED, link=link, now=now)
+        return False
+    lock.save(update_fields=["failed_attempts"])
+    event_record(debtor=debtor, kind=PortalEvent.Kind.VERIFY_FAILED, link=link, now=now)
     return False
 
 

@@ -27,6 +27,12 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
+def _ledger_anchors_of_this_test(settings, tmp_path):
+    """Each test anchors its own ledger in its own file."""
+    settings.LEDGER_ANCHOR_PATH = str(tmp_path / "ledger-anchors.jsonl")
+
+
+@pytest.fixture(autouse=True)
 def _api_rates_out_of_the_way(settings):
     """The suite calls the API far faster than anyone does; the throttle tests set their own
     rates."""

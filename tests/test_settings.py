@@ -22,6 +22,8 @@ PRODUCTION = {
     "SECRET_KEY": STRONG_KEY,
     "ALLOWED_HOSTS": "collections.example.com",
     "DATABASE_URL": "postgres://collections:secret@db.example.com:5432/collections",
+    "LEDGER_ANCHOR_KEY": "a9Vd-3kPq7Lx2Wm5Rt8Zc1Nb4Hy6Gf0Js-Ue3Oi9Ka7",
+    "FIELD_ENCRYPTION_KEY": "AhttS5PuJwi91-rAqTya1AGVpqqLrhtJbx21Lw3ESHc=",
 }
 
 
@@ -57,6 +59,8 @@ def test_production_passes_the_deployment_checks_without_a_warning():
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS must name the hosts"),
         ({"DATABASE_URL": None}, "DATABASE_URL is required in production"),
         ({"DEBUG": "true"}, "DEBUG must be off in production"),
+        ({"FIELD_ENCRYPTION_KEY": None}, "FIELD_ENCRYPTION_KEY is missing"),
+        ({"LEDGER_ANCHOR_KEY": None}, "LEDGER_ANCHOR_KEY is missing"),
     ],
     ids=[
         "no-secret-key",
@@ -65,6 +69,8 @@ def test_production_passes_the_deployment_checks_without_a_warning():
         "no-allowed-hosts",
         "no-database",
         "debug",
+        "no-field-key",
+        "no-anchor-key",
     ],
 )
 def test_production_refuses_to_start_without_its_settings(change, message):
@@ -73,6 +79,12 @@ def test_production_refuses_to_start_without_its_settings(change, message):
     result = manage("check", **environment)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_field_key_that_is_not_a_fernet_key_fails_the_check():
+    result = manage("check", "--deploy", **{**PRODUCTION, "FIELD_ENCRYPTION_KEY": "not-a-key"})
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEY must be Fernet keys" in result.stderr
 
 
 def test_an_unknown_app_env_is_refused():

@@ -8,10 +8,10 @@ every other read, even though only supervisors reach these pages today.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 
 from django import forms
 from django.core.validators import MaxValueValidator
@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from cases.access import cases_for_user, debtors_for_user, loans_for_user
 from cases.filters import CaseFilter
 from compliance.models import ContactAttempt
+from debtors.csv_cells import CsvWriter
 from debtors.models import Payment
 from debtors.money import is_currency, quantize
 from workspace.views.common import supervisor_required
@@ -38,7 +39,9 @@ class _Echo:
 
 
 def stream_csv(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    """The lines of a CSV file; its text cells neutralised for spreadsheets, its numbers
+    written as numbers (``debtors.csv_cells``)."""
+    writer = CsvWriter(_Echo())
     yield "\ufeff" + writer.writerow(header)  # the mark spreadsheets need to read UTF-8
     for row in rows:
         yield writer.writerow(row)
@@ -51,8 +54,10 @@ def csv_response(name: str, header: list[str], rows: Iterable[Iterable]) -> Stre
     return response
 
 
-def _money(amount, currency: str) -> str:
-    return str(quantize(amount, currency)) if is_currency(currency) else str(amount)
+def _money(amount: Decimal, currency: str) -> Decimal:
+    """In the currency's places; a ``Decimal``, so the file holds a number (never neutralised
+    as text, whatever its sign)."""
+    return quantize(amount, currency) if is_currency(currency) else amount
 
 
 def _instant(value: dt.datetime | None) -> str:

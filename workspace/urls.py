@@ -8,6 +8,7 @@ from workspace import exports
 from workspace.views import (
     admin_pages,
     imports,
+    letters,
     lockouts,
     portal_staff,
     queue,
@@ -48,6 +49,7 @@ import_pages = [
     path("<int:job_id>/", imports.import_detail, name="import-detail"),
     path("<int:job_id>/progress/", imports.import_progress, name="import-progress"),
     path("<int:job_id>/rejected.csv", imports.import_rejected, name="import-rejected"),
+    path("<int:job_id>/file/", imports.import_file, name="import-file"),
 ]
 
 export_files = [
@@ -111,6 +113,7 @@ urlpatterns = [
     path("manage/holidays/", admin_pages.holidays, name="holidays"),
     path("manage/strategies/", admin_pages.strategies, name="strategies"),
     path("imports/", include(import_pages)),
+    path("letters/<int:print_job_id>/pdf/", letters.letter_pdf, name="letter-pdf"),
     path("exports/", include(export_files)),
     path("portal/", include(portal_actions)),
 ]

@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from api.base import ApiView
-from api.fields import scoped_debtors
+from api.fields import PhonesMaskedForCollectors, scoped_debtors
 from cases.access import debtors_for_user
 from cases.filters import debtor_filter
 from cases.services import contact_point_mark
@@ -40,7 +40,7 @@ class ContactPointInputSerializer(serializers.Serializer):
     is_primary = serializers.BooleanField(required=False)
 
 
-class ContactPointDetailSerializer(serializers.ModelSerializer):
+class ContactPointDetailSerializer(PhonesMaskedForCollectors, serializers.ModelSerializer):
     class Meta:
         model = ContactPoint
         fields = [
@@ -102,7 +102,10 @@ class ContactPointListCreateView(ApiView, generics.ListAPIView):
             raise serializers.ValidationError(
                 {"value": [_("The debtor already has this contact point.")]}
             ) from None
-        return Response(ContactPointDetailSerializer(point).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ContactPointDetailSerializer(point, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ContactPointDetailView(ApiView, generics.RetrieveAPIView):
@@ -118,4 +121,4 @@ class ContactPointDetailView(ApiView, generics.RetrieveAPIView):
         point = contact_point_mark(
             actor=request.user, contact_point=point, status=data.validated_data["status"]
         )
-        return Response(ContactPointDetailSerializer(point).data)
+        return Response(ContactPointDetailSerializer(point, context={"request": request}).data)

@@ -14,14 +14,23 @@ from django.db import IntegrityError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from api.base import ApiView
 from api.errors import duplicate_ref_error
+from api.fields import PhonesMaskedForCollectors, masked_birth_date, sees_in_full
 from api.permissions import ReadAnyWriteSupervisor
 from api.resources.contact_points import ContactPointInputSerializer
 from cases.access import debtors_for_user
-from cases.services import debtor_create_with_case
+from cases.models import RevealLog
+from cases.services import (
+    contact_point_reveal,
+    date_of_birth_reveal,
+    debtor_create_with_case,
+    national_id_reveal,
+)
+from debtors.crypto import blind_index
 from debtors.models import Channel, ContactPoint, Debtor, Language
 from debtors.services import debtor_set_holds
 from debtors.validators import (
@@ -37,7 +46,7 @@ HOLD_FIELDS = ("dispute", "bankruptcy", "deceased", "cease_communication")
 NO_SUCH_DEBTOR = "No such debtor."
 
 
-class ContactPointSerializer(serializers.ModelSerializer):
+class ContactPointSerializer(PhonesMaskedForCollectors, serializers.ModelSerializer):
     class Meta:
         model = ContactPoint
         fields = [
@@ -59,8 +68,24 @@ class DebtorSerializer(serializers.ModelSerializer):
     """A debtor as the API shows it. The national id is always masked."""
 
     national_id = serializers.CharField(source="masked_national_id", read_only=True)
+    date_of_birth = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text=_(
+            "YYYY-MM-DD for supervisors and admins; the year only (YYYY-**-**) for collectors, "
+            "who reveal it through POST /api/v1/debtors/{id}/reveal/ (logged)."
+        ),
+    )
     contact_points = ContactPointSerializer(many=True, read_only=True)
     opt_outs = serializers.SerializerMethodField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        day = instance.date_of_birth
+        data["date_of_birth"] = (
+            (day.isoformat() if day else None) if sees_in_full(self) else masked_birth_date(day)
+        )
+        return data
 
     class Meta:
         model = Debtor
@@ -156,9 +181,18 @@ class DebtorHoldsSerializer(serializers.Serializer):
 
 
 class DebtorFilter(django_filters.FilterSet):
+    national_id = django_filters.CharFilter(
+        method="by_national_id",
+        label=_("The full national id, exactly (spaces and dashes aside, any case)."),
+    )
+
     class Meta:
         model = Debtor
         fields = ["external_ref"]
+
+    def by_national_id(self, queryset, name, value):
+        # Stored encrypted: found by its search key.
+        return queryset.filter(national_id_index=blind_index(value)) if value else queryset
 
 
 def _debtors(user):
@@ -184,7 +218,10 @@ class DebtorListCreateView(ApiView, generics.ListAPIView):
                 raise
             raise error from None
         debtor = self.get_queryset().get(pk=debtor.pk)
-        return Response(DebtorSerializer(debtor).data, status=status.HTTP_201_CREATED)
+        return Response(
+            DebtorSerializer(debtor, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class DebtorDetailView(ApiView, generics.RetrieveAPIView):
@@ -201,4 +238,49 @@ class DebtorDetailView(ApiView, generics.RetrieveAPIView):
         changes.is_valid(raise_exception=True)
         debtor_set_holds(actor=request.user, debtor=debtor, changes=dict(changes.validated_data))
         debtor = self.get_queryset().get(pk=debtor.pk)
-        return Response(DebtorSerializer(debtor).data)
+        return Response(DebtorSerializer(debtor, context={"request": request}).data)
+
+
+class RevealSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=RevealLog.Field.choices)
+    contact_point = serializers.IntegerField(
+        required=False, help_text=_("The contact point to reveal (field contact_point).")
+    )
+
+
+class RevealedSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField(allow_null=True)
+
+
+class DebtorRevealView(ApiView):
+    """``POST /api/v1/debtors/{id}/reveal/``: one masked value in full (a national id, a phone
+    number, a date of birth), for a debtor the caller may see; logged before it is answered,
+    like a reveal on the case page."""
+
+    scope = staticmethod(debtors_for_user)
+    serializer_class = RevealSerializer
+
+    @extend_schema(request=RevealSerializer, responses={200: RevealedSerializer})
+    def post(self, request, debtor_id: int):
+        debtor = self.get_queryset().filter(pk=debtor_id).first()
+        if debtor is None:
+            raise NotFound(NO_SUCH_DEBTOR)
+        data = RevealSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        field = data.validated_data["field"]
+        if field == RevealLog.Field.NATIONAL_ID:
+            value = national_id_reveal(actor=request.user, debtor=debtor)
+        elif field == RevealLog.Field.DATE_OF_BIRTH:
+            day = date_of_birth_reveal(actor=request.user, debtor=debtor)
+            value = day.isoformat() if day else None
+        else:
+            point = debtor.contact_points.filter(
+                pk=data.validated_data.get("contact_point")
+            ).first()
+            if point is None:
+                raise serializers.ValidationError(
+                    {"contact_point": [_("Name one of this debtor's contact points.")]}
+                )
+            value = contact_point_reveal(actor=request.user, contact_point=point)
+        return Response({"field": field, "value": value})

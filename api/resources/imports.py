@@ -87,7 +87,10 @@ class ImportListCreateView(ApiView, generics.ListAPIView):
 
     @extend_schema(request=ImportCreateSerializer, responses={202: ImportJobSerializer})
     def post(self, request):
-        """Upload a file; the import runs in the background (poll the job for progress)."""
+        """Upload a file; the import runs in the background (poll the job for progress).
+
+        A file larger than the import limit (``IMPORT_MAX_UPLOAD_MB``, the upload page's too)
+        is refused with 400 naming the limit, and nothing is stored."""
         data = ImportCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

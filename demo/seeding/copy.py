@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from cases.models import Case
+from debtors.crypto import blind_index, encrypt
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -59,6 +60,7 @@ COLUMNS = {
         "external_ref",
         "full_name",
         "national_id",
+        "national_id_index",
         "date_of_birth",
         "country",
         "region",
@@ -566,7 +568,9 @@ class _ChunkWriter:
                     str(debtor_id),
                     d.external_ref,
                     _text(d.full_name),
-                    d.national_id,
+                    # Encrypted as the model stores it, with its search key.
+                    encrypt(d.national_id) if d.national_id else "",
+                    blind_index(d.national_id),
                     _day(d.date_of_birth),
                     d.country,
                     d.region,

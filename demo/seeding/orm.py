@@ -16,6 +16,7 @@ from simple_history.utils import bulk_create_with_history
 
 from cases.models import Case
 from debtors.audit import acting_as, system_actor
+from debtors.crypto import blind_index
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -73,6 +74,8 @@ def _write_chunk(records: list[DebtorRecord], today: dt.date, counts: dict[str, 
             "external_ref": d.external_ref,
             "full_name": d.full_name,
             "national_id": d.national_id,
+            # bulk_create skips save(): the search key is set here.
+            "national_id_index": blind_index(d.national_id),
             "date_of_birth": d.date_of_birth,
             "country": d.country,
             "region": d.region,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 from decimal import Decimal
@@ -141,7 +142,8 @@ def test_a_file_with_bad_rows_imports_nothing_unless_the_valid_rows_are_wanted()
 def test_rejected_rows_fixed_and_imported_again():
     run_import("debtors", DEBTORS)
     job = run_import("loans", LOANS + "L-3,D-2,CNY,-1,,,\n", valid_rows_only=True)
-    fixed = "".join(rejected_rows_csv(job)).lstrip("\ufeff").replace("-1", "10.00")
+    # The bad cell comes back as '-1 (neutralised for spreadsheets): the fix replaces it.
+    fixed = "".join(rejected_rows_csv(job)).lstrip("\ufeff").replace("'-1", "10.00")
     # The download has a line and a problems column: both are ignored on the way back in.
     job = run_import("loans", fixed)
     assert job.status == ImportJob.Status.DONE, messages(job)
@@ -226,3 +228,66 @@ def test_the_command_fails_on_a_rejected_file_and_writes_the_rejected_rows(tmp_p
         )
     assert "No debtor has the reference D-1" in out.getvalue()
     assert len(rejected.read_text().splitlines()) == 3
+
+
+# --- Formula injection: the rejected rows are neutralised for spreadsheets ------------------
+
+DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def _csv(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    return out.getvalue()
+
+
+def _rejected(job) -> list[list[str]]:
+    text = "".join(rejected_rows_csv(job)).lstrip("\ufeff")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize("start", DANGEROUS, ids=repr)
+def test_rejected_rows_neutralise_formulas(start):
+    """Every cell of the file (its header too) is text: each gets a ``'`` in front when it
+    begins like a formula; the line number is the product's own and stays a number. (A header
+    cannot hold a line break, so the header's dangerous cell is always ``=note``.)"""
+    name = f"{start}cmd|' /C calc'!A0"
+    note = f'{start}HYPERLINK("http://evil","x")'
+    content = _csv(
+        [
+            ["external_ref", "full_name", "country", "mobile", "=note"],
+            ["D-1", "Wang Fang", "CN", "13800138000", "plain"],
+            [f"{start}D-2", name, "CN", "123", note],
+        ]
+    )
+    job = run_import("debtors", content, valid_rows_only=True)
+    assert job.status == ImportJob.Status.DONE, messages(job)
+    rejected = _rejected(job)
+    assert rejected[0] == [
+        "line",
+        "external_ref",
+        "full_name",
+        "country",
+        "mobile",
+        "'=note",
+        "problems",
+    ]
+    assert rejected[1][:6] == ["3", f"'{start}D-2", f"'{name}", "CN", "123", f"'{note}"]
+    assert rejected[1][6].startswith("mobile: 123 is not a valid phone number")
+
+
+def test_rejected_rows_keep_ordinary_cells_as_they_were():
+    run_import("debtors", DEBTORS)
+    job = run_import(
+        "loans", LOANS + "L-3,D-404,CNY,12.50,,2025-12-01,O'Brien 3=3\n", valid_rows_only=True
+    )
+    assert _rejected(job)[1][:8] == [
+        "4",
+        "L-3",
+        "D-404",
+        "CNY",
+        "12.50",
+        "",
+        "2025-12-01",
+        "O'Brien 3=3",
+    ]

@@ -131,3 +131,47 @@ def test_a_second_portal_works_for_another_debtor_only(owing):
     other = Portal(make_debtor(date_of_birth=debtor.date_of_birth)).signed_in()
     page = other.client.get("/p/").content.decode()
     assert loan.external_ref not in page
+
+
+def test_revoking_ends_a_link_dated_in_the_future_and_never_opened(owing, supervisor):
+    debtor, loan = owing
+    start = timezone.now()
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        # Signed by a clock an hour ahead.
+        ahead = link_make(debtor, loan)
+    with time_machine.travel(start - dt.timedelta(seconds=5), tick=False):
+        current = link_make(debtor)
+    with time_machine.travel(start, tick=False):
+        services.links_revoke(actor=supervisor, debtor=debtor)
+    with time_machine.travel(start + dt.timedelta(seconds=1), tick=False):
+        for url in (ahead, current):
+            with pytest.raises(LinkInvalid):
+                link_resolve(token_of(url))
+            response = Client(REMOTE_ADDR=address()).get(path_of(url))
+            assert response.status_code == 404
+            assert COOKIE_NAME not in response.cookies
+    assert not PortalLink.objects.exists()
+
+
+def test_revoking_ends_an_opened_link_whatever_its_dates(owing, supervisor):
+    debtor, loan = owing
+    start = timezone.now()
+    with time_machine.travel(start - dt.timedelta(minutes=5), tick=False):
+        opened = Portal(debtor, loan).signed_in()
+    with time_machine.travel(start, tick=False):
+        assert opened.client.get("/p/").status_code == 200
+        assert services.links_revoke(actor=supervisor, debtor=debtor) == 1
+        assert opened.client.get("/p/").status_code == 404
+        assert opened.open().status_code == 404
+
+
+def test_a_link_dated_ahead_of_the_clock_is_refused_until_its_date(owing):
+    debtor, loan = owing
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        token = token_of(link_make(debtor, loan))
+    with time_machine.travel(start, tick=False), pytest.raises(LinkInvalid):
+        link_resolve(token)
+    assert not PortalLink.objects.exists()
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        assert link_resolve(token).issued_at == start + dt.timedelta(hours=1)

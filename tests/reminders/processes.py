@@ -119,6 +119,7 @@ class Worker:
             EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
             EMAIL_FILE_PATH=str(self.workdir / "outbox" / "email"),
             SMS_PROVIDER_URL="",
+            LEDGER_ANCHOR_PATH=str(self.workdir / "ledger-anchors.jsonl"),
         )
         env.update(self.extra_env)
         return env

@@ -18,7 +18,7 @@ from cases.models import DispositionCode
 from cases.services import call_outcome_log, call_place, promise_record
 from cases.teams import team_save
 from debtors.services import payment_post, promises_resolve
-from tests.factories import make_case, make_debtor, make_loan
+from tests.factories import make_case, make_debtor, make_loan, make_reminder
 
 from .activity import attempt, make_collector, payment, promise
 from .conftest import DAYTIME
@@ -268,3 +268,27 @@ def test_the_dashboards_run_the_same_queries_however_many_collectors(sup, period
         response = sup.get(url)
     assert response.context["kpis"].attempts == 9
     assert len(after) == len(before)
+
+
+# --- Formula injection: names staff typed are neutralised, counts are not ------------------
+
+DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+@pytest.mark.parametrize("start", DANGEROUS, ids=repr)
+def test_chart_csv_neutralises_formulas_in_names(sup, loan, start):
+    reminder = make_reminder(loan, loan.installments.first(), scheduled_for=dt.date(2026, 3, 2))
+    reminder.stage.strategy.name = f'{start}HYPERLINK("http://evil","x")'
+    reminder.stage.strategy.save()
+    reminder.stage.name = f"{start}cmd|' /C calc'!A0"
+    reminder.stage.save()
+    response = sup.get(reverse("dashboard-csv", args=["reminders"]), PERIOD)
+    rows = list(csv.reader(io.StringIO(response.content.decode(), newline="")))
+    assert rows[0] == ["strategy", "stage", "channel", "status", "reminders"]
+    assert rows[1] == [
+        f'\'{start}HYPERLINK("http://evil","x")',
+        f"'{start}cmd|' /C calc'!A0",
+        "sms",
+        "planned",
+        "1",
+    ]

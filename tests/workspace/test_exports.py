@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -117,3 +119,90 @@ def test_a_day_past_the_calendar_is_named(client, supervisor):
     response = client.get("/exports/payments.csv", {"until": "9999-12-31"})
     assert response.status_code == 400
     assert b"until" in response.content
+
+
+# --- Formula injection: text from users and imports is neutralised, numbers are not ----------
+
+# Each character a spreadsheet may start a formula with, before a payload.
+DANGEROUS = ["=", "+", "-", "@", "\t", "\r"]
+
+
+def cells(response) -> list[list[str]]:
+    """The file as a spreadsheet reads it (quoted cells may hold commas and line breaks)."""
+    assert isinstance(response, StreamingHttpResponse)
+    text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+    return list(csv.reader(io.StringIO(text, newline="")))
+
+
+@pytest.mark.parametrize("start", DANGEROUS, ids=repr)
+def test_the_case_list_neutralises_formulas_in_text(client, supervisor, collector, start):
+    name = f"{start}cmd|' /C calc'!A0"
+    debtor = make_debtor(external_ref=f"{start}D-1", full_name=name)
+    make_case(debtor, collector)
+    client.force_login(supervisor)
+    data = cells(client.get("/exports/cases.csv"))
+    assert data[1][1:3] == [f"'{start}D-1", f"'{name}"]
+
+
+@pytest.mark.parametrize("start", DANGEROUS, ids=repr)
+def test_payments_neutralise_formulas_in_text(client, supervisor, loan, start):
+    reference = f'{start}HYPERLINK("http://evil","x")'
+    Payment.objects.create(
+        loan=loan,
+        amount=Decimal("12.50"),
+        allocated_amount=Decimal("12.50"),
+        received_at=dt.datetime(2026, 2, 1, 9, tzinfo=dt.UTC),
+        method="card",
+        source=f"{start}bank",
+        external_ref=reference,
+    )
+    client.force_login(supervisor)
+    data = cells(client.get("/exports/payments.csv"))
+    assert data[1][9:] == [f"'{start}bank", f"'{reference}"]
+    assert data[1][5:8] == ["12.50", "12.50", "0.00"]
+
+
+def test_the_contact_ledger_neutralises_formulas_in_text(client, supervisor, collector):
+    debtor = make_debtor()
+    make_case(debtor, collector)
+    ContactAttempt.objects.create(
+        debtor=debtor,
+        channel="call",
+        direction="outbound",
+        outcome="no_answer",
+        occurred_at=dt.datetime(2026, 2, 2, 9, tzinfo=dt.UTC),
+        actor_label='=HYPERLINK("http://evil","x")',
+    )
+    client.force_login(supervisor)
+    data = cells(client.get("/exports/contact-ledger.csv"))
+    assert data[1][9] == '\'=HYPERLINK("http://evil","x")'
+
+
+def test_ordinary_text_and_the_products_numbers_are_unchanged(client, supervisor, collector):
+    """A negative figure stays a number a spreadsheet can add up: money and counts are written
+    as numbers, never neutralised as text."""
+    debtor = make_debtor(external_ref="D-PLAIN", full_name="Wang Fang (O'Brien), 3=3")
+    make_case(
+        debtor,
+        collector,
+        max_days_past_due=40,
+        total_outstanding=Decimal("-12.50"),
+        broken_promises=2,
+        last_contact_at=dt.datetime(2026, 2, 2, 9, tzinfo=dt.UTC),
+        next_action_on=dt.date(2026, 2, 3),
+        priority=-7,
+    )
+    client.force_login(supervisor)
+    data = cells(client.get("/exports/cases.csv"))
+    assert data[1][1:] == [
+        "D-PLAIN",
+        "Wang Fang (O'Brien), 3=3",
+        "alice",
+        "open",
+        "40",
+        "-12.5000",
+        "2",
+        "2026-02-02T09:00:00+00:00",
+        "2026-02-03",
+        "-7",
+    ]

@@ -469,8 +469,8 @@ def reveal(request: HttpRequest, case_id: int, what: str) -> HttpResponse:
         raise Http404
     if request.htmx:
         return render(request, "workspace/_revealed.html", {"value": value})
-    messages.info(request, _("Revealed: %(value)s (this was logged).") % {"value": value})
-    return _back(case)
+    # A page of its own, never a message: messages wait in the session, in the database.
+    return render(request, "workspace/revealed.html", {"value": value, "case": case})
 
 
 @login_required

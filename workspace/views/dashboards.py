@@ -4,7 +4,6 @@ chart is drawn from), the period's payments too."""
 
 from __future__ import annotations
 
-import csv
 from urllib.parse import urlencode
 
 from django import forms
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET
 
 from cases.services import collectors
 from cases.teams import team_member_ids
+from debtors.csv_cells import CsvWriter
 from reminders.models import ReminderStrategy
 from selfservice import selectors as portal_selectors
 from workspace.forms import PeriodForm, TeamFilterForm
@@ -106,7 +106,7 @@ def dashboard_csv(request: HttpRequest, key: str) -> HttpResponse:
     chart = build(DashboardForm(request.GET or None, viewer=request.user).scope())
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
-    writer = csv.writer(response)
+    writer = CsvWriter(response)
     writer.writerow([str(h) for h in chart.header])
     for row in chart.rows:
         writer.writerow(["" if v is None else v for v in row])

@@ -1,4 +1,5 @@
-"""The import pages: upload (admins and supervisors), a live progress bar, the result.
+"""The import pages: upload (admins and supervisors), a live progress bar, the result, the
+uploaded file itself.
 
 The import itself runs in a Celery job (``tasks.run_import``); the progress partial is polled
 with htmx every second until the job is finished, then the page reloads into the report.
@@ -7,18 +8,19 @@ with htmx every second until the job is finished, then the page reloads into the
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
+from debtors.files import file_response
+from debtors.validators import apply_errors
 from imports.models import ImportJob, ImportKind
 from imports.services import import_create, imports_fail_abandoned, issues_for, rejected_rows_csv
 from imports.tasks import import_enqueue
 from workspace.views.common import supervisor_required
-
-MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 class ImportForm(forms.Form):
@@ -38,8 +40,6 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not (upload.name or "").lower().endswith((".csv", ".xlsx", ".txt")):
             raise forms.ValidationError(_("Upload a .csv or .xlsx file."))
-        if upload.size > MAX_UPLOAD_BYTES:
-            raise forms.ValidationError(_("The file is larger than 512 MB."))
         return upload
 
 
@@ -49,16 +49,21 @@ def import_list(request):
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        job = import_create(
-            actor=request.user,
-            kind=data["kind"],
-            file=data["file"],
-            name=data["file"].name,
-            dry_run=data["dry_run"],
-            valid_rows_only=data["valid_rows_only"],
-        )
-        import_enqueue(job)
-        return redirect("import-detail", job_id=job.pk)
+        try:
+            # The size limit is the service's (IMPORT_MAX_UPLOAD_MB), the API's as well.
+            job = import_create(
+                actor=request.user,
+                kind=data["kind"],
+                file=data["file"],
+                name=data["file"].name,
+                dry_run=data["dry_run"],
+                valid_rows_only=data["valid_rows_only"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            import_enqueue(job)
+            return redirect("import-detail", job_id=job.pk)
     jobs = ImportJob.objects.order_by("-created_at")[:30]
     # A job whose worker died shows as failed, not as running forever.
     if imports_fail_abandoned(
@@ -98,3 +103,10 @@ def import_rejected(request, job_id: int):
     response = StreamingHttpResponse(rejected_rows_csv(job), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-rejected.csv"'
     return response
+
+
+@supervisor_required
+def import_file(request, job_id: int):
+    """The file as it was uploaded, under a name of the job's (never the uploaded name)."""
+    job = get_object_or_404(ImportJob, pk=job_id)
+    return file_response(job.file, download_name=f"import-{job.pk}")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.access import get_debtor_for_user
+from debtors.files import file_response
 from selfservice import services
 from selfservice.models import PortalDispute, PortalPlanRequest
 
@@ -58,14 +59,4 @@ def links_revoke(request: HttpRequest, debtor_id: int) -> HttpResponse:
 def dispute_document(request: HttpRequest, dispute_id: int) -> HttpResponse:
     dispute = get_object_or_404(PortalDispute, pk=dispute_id)
     get_debtor_for_user(request.user, dispute.debtor_id)
-    if not dispute.document:
-        raise Http404
-    extension = dispute.document.name.rsplit(".", 1)[-1]
-    response = FileResponse(
-        dispute.document.open("rb"),
-        as_attachment=True,
-        filename=f"dispute-{dispute.pk}.{extension}",
-        content_type=dispute.document_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(dispute.document, download_name=f"dispute-{dispute.pk}")

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
@@ -51,15 +52,18 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {path}")
         translation.activate(options["language"])
         with path.open("rb") as handle:
-            job = import_create(
-                actor="import_portfolio",
-                kind=options["kind"],
-                file=handle,
-                name=path.name,
-                dry_run=options["dry_run"],
-                valid_rows_only=options["valid_rows_only"],
-                language=options["language"],
-            )
+            try:
+                job = import_create(
+                    actor="import_portfolio",
+                    kind=options["kind"],
+                    file=handle,
+                    name=path.name,
+                    dry_run=options["dry_run"],
+                    valid_rows_only=options["valid_rows_only"],
+                    language=options["language"],
+                )
+            except ValidationError as exc:
+                raise CommandError(" ".join(exc.messages)) from exc
         bar = None if options["no_progress"] else ProgressBar(sys.stderr)
         job = import_run(job_id=job.pk, progress=bar)
         if bar is not None:
