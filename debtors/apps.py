@@ -7,7 +7,6 @@ class DebtorsConfig(AppConfig):
     verbose_name = _("Ledger of debts")
 
     def ready(self) -> None:
-        from . import (
-            audit,  # noqa: F401  (connects the history signal)
-            crypto,  # noqa: F401  (registers the check of the field keys)
-        )
+        # Imported once the apps are ready: the history signal connects, the check of the
+        # field keys registers.
+        from . import audit, crypto  # noqa: F401
