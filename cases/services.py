@@ -108,15 +108,20 @@ def callback_close(
 # --- Audited reveals ------------------------------------------------------------------------
 
 
+def _reveal_logged(actor, *, debtor_id: int, field: str, contact_point=None, now=None) -> None:
+    RevealLog.objects.create(
+        user=actor,
+        debtor_id=debtor_id,
+        field=field,
+        contact_point=contact_point,
+        revealed_at=now or timezone.now(),
+    )
+
+
 @transaction.atomic
 def national_id_reveal(*, actor, debtor: Debtor, now: dt.datetime | None = None) -> str:
     """Return the full national id; the reveal is logged first."""
-    RevealLog.objects.create(
-        user=actor,
-        debtor=debtor,
-        field=RevealLog.Field.NATIONAL_ID,
-        revealed_at=now or timezone.now(),
-    )
+    _reveal_logged(actor, debtor_id=debtor.pk, field=RevealLog.Field.NATIONAL_ID, now=now)
     return debtor.national_id
 
 
@@ -124,12 +129,12 @@ def national_id_reveal(*, actor, debtor: Debtor, now: dt.datetime | None = None)
 def contact_point_reveal(
     *, actor, contact_point: ContactPoint, now: dt.datetime | None = None
 ) -> str:
-    RevealLog.objects.create(
-        user=actor,
+    _reveal_logged(
+        actor,
         debtor_id=contact_point.debtor_id,
         field=RevealLog.Field.CONTACT_POINT,
         contact_point=contact_point,
-        revealed_at=now or timezone.now(),
+        now=now,
     )
     return contact_point.value
 
@@ -137,12 +142,7 @@ def contact_point_reveal(
 @transaction.atomic
 def date_of_birth_reveal(*, actor, debtor: Debtor, now: dt.datetime | None = None):
     """Return the date of birth; the reveal is logged first."""
-    RevealLog.objects.create(
-        user=actor,
-        debtor=debtor,
-        field=RevealLog.Field.DATE_OF_BIRTH,
-        revealed_at=now or timezone.now(),
-    )
+    _reveal_logged(actor, debtor_id=debtor.pk, field=RevealLog.Field.DATE_OF_BIRTH, now=now)
     return debtor.date_of_birth
 
 
