@@ -16,7 +16,13 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 MOVED_TO = ("cases", "messaging", "reminders", "imports", "selfservice", "api")
-BEFORE = [("collections_app", "0009_portal"), *((app, None) for app in MOVED_TO)]
+# The old code's whole schema: its debtors app too, since later debtors migrations add columns
+# (a NOT NULL national id search key among them) that the old models never wrote.
+BEFORE = [
+    ("collections_app", "0009_portal"),
+    ("debtors", "0003_name_prefix_index"),
+    *((app, None) for app in MOVED_TO),
+]
 
 
 def _leaves(executor: MigrationExecutor):

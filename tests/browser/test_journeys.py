@@ -121,6 +121,10 @@ def test_collector_supervisor_and_admin_journey(browser_page, shots, case, peopl
         shots(page, "call-refused")
 
     with time_machine.travel(day, tick=True):
+        # Back the next morning: the night's session ended after 30 idle minutes.
+        page.goto(f"/cases/{case.pk}/")
+        assert "/accounts/login/" in page.url
+        log_in(page, "alice", language)
         page.goto(f"/cases/{case.pk}/")
         page.click("#place-call")
         page.wait_for_selector("#dial-link")
