@@ -9,3 +9,7 @@ class CollectionsAppConfig(AppConfig):
 
     name = "collections_app"
     verbose_name = _("Collections")
+
+    def ready(self):
+        # Registers the check of the application's database role.
+        from collections_app import database_roles  # noqa: F401

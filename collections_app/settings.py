@@ -169,6 +169,10 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         "The back office runs on PostgreSQL only: DATABASE_URL must start with postgres:// "
         f"(got engine {DATABASES['default']['ENGINE']}); leave it unset for the embedded server."
     )
+# The role that owns the tables and runs `migrate`; the application connects as DATABASE_URL's
+# role, which owns nothing and so cannot switch the append-only triggers off
+# (collections_app.database_roles).
+DATABASE_OWNER = env.db_url("DATABASE_OWNER_URL") if "DATABASE_OWNER_URL" in env else None
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if APP_ENV == "test":

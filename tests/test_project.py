@@ -89,3 +89,24 @@ def test_web_and_worker_share_the_uploaded_import_files(compose):
     assert shared is not None, "web keeps its uploads inside the container"
     assert shared in compose["volumes"], "a named volume, not a path on one host"
     assert volume_holding("worker", media_root["worker"]) == shared
+
+
+def test_compose_runs_the_application_as_a_role_that_owns_nothing(compose):
+    """migrate alone connects as the tables' owner; web, worker and beat as the role the
+    postgres service's init script creates, which is no superuser and owns nothing."""
+    services = compose["services"]
+
+    def role(url: str) -> str:
+        return url.split("://", 1)[1].split(":", 1)[0]
+
+    owner = role(services["migrate"]["environment"]["DATABASE_OWNER_URL"])
+    assert owner == services["postgres"]["environment"]["POSTGRES_USER"]
+    for name in ("migrate", "web", "worker", "beat"):
+        application = role(services[name]["environment"]["DATABASE_URL"])
+        assert application != owner
+        if name != "migrate":
+            assert "DATABASE_OWNER_URL" not in services[name]["environment"]
+    init = ROOT / "docker" / "postgres-init" / "10-application-role.sh"
+    assert "/docker-entrypoint-initdb.d" in " ".join(services["postgres"]["volumes"])
+    assert f"CREATE ROLE {application} LOGIN" in init.read_text()
+    assert "NOSUPERUSER" in init.read_text()
