@@ -18,19 +18,21 @@ from rest_framework.permissions import IsAuthenticated
 from api.errors import api_exception_handler
 from api.metadata import DescriptionMetadata
 from api.pagination import ByIdPagination
+from api.parsers import PARSER_CLASSES
 
 
 class ApiView(GenericAPIView):
     # Domain errors answer 400, never 500; lists are paginated by id; only signed-in callers
-    # get in. ``scope`` names the function that gives a caller's rows (``scope(user)``);
-    # every list, detail and nested route of the view reads through it, so the scoping cannot
-    # be forgotten. Configuration that every permitted caller sees whole (strategies,
-    # templates, imports, contact policies) needs no scope: those views set ``queryset`` or
-    # override ``get_queryset``. ``not_found_message`` is the 404's detail when the object is
-    # not among the rows (default: DRF's, naming the model). (No docstring: the schema would
-    # show it as every operation's description.)
+    # get in; JSON bodies must be text (``api.parsers``). ``scope`` names the function that
+    # gives a caller's rows (``scope(user)``); every list, detail and nested route of the view
+    # reads through it, so the scoping cannot be forgotten. Configuration that every permitted
+    # caller sees whole (strategies, templates, imports, contact policies) needs no scope:
+    # those views set ``queryset`` or override ``get_queryset``. ``not_found_message`` is the
+    # 404's detail when the object is not among the rows (default: DRF's, naming the model).
+    # (No docstring: the schema would show it as every operation's description.)
 
     permission_classes = [IsAuthenticated]
+    parser_classes = PARSER_CLASSES
     pagination_class = ByIdPagination
     metadata_class = DescriptionMetadata
     scope = None

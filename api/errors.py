@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import JsonResponse
 from django.utils.translation import gettext_lazy as _
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler
@@ -39,6 +41,19 @@ def api_exception_handler(exc, context):
     elif isinstance(exc, GateInputError):
         exc = exceptions.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [str(exc)]})
     return exception_handler(exc, context)
+
+
+# Where the project's URLconf mounts the API (``collections_app.urls``).
+API_PREFIX = "/api/"
+
+
+def page_not_found(request, exception):
+    """The project's 404 (``handler404``), for a URL that matches no route: the API's error
+    body under ``/api/`` (``/api/v1/debtors/abc/`` is an API client's mistake, answered in the
+    format it parses), the site's page everywhere else. The API's views answer their own 404s."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": str(exceptions.NotFound.default_detail)}, status=404)
+    return defaults.page_not_found(request, exception)
 
 
 def duplicate_ref_error(model, external_ref: str) -> exceptions.ValidationError | None:

@@ -27,3 +27,6 @@ urlpatterns = [
     path("p/", include("portal.urls")),
     path("u/<str:token>/", one_click, name="unsubscribe"),
 ]
+
+# A URL under /api/ that matches no route answers the API's JSON error, not the site's page.
+handler404 = "api.errors.page_not_found"

@@ -39,6 +39,13 @@ def _api_rates_out_of_the_way(settings):
     settings.API_THROTTLE_RATES = {"user": "100000/min", "address": "100000/min"}
 
 
+@pytest.fixture
+def fast_password_hashing(settings):
+    """For tests that make many users and sign nobody in by password on purpose: a proper
+    hash costs half a second a user."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username: str, role: str | None) -> User:
     user = User.objects.create_user(
         username=username, password="test-pass-123", email=f"{username}@example.com"

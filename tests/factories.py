@@ -6,8 +6,19 @@ import datetime as dt
 import itertools
 from decimal import Decimal
 
-from cases.models import Case
-from debtors.models import ContactPoint, Debtor, Installment, Loan
+from cases.models import AssignmentRule, Case, Note
+from debtors.models import (
+    ContactPoint,
+    Debtor,
+    Installment,
+    Loan,
+    Payment,
+    PromiseToPay,
+    RepaymentPlan,
+)
+from imports.models import ImportJob
+from messaging.models import MessageTemplate
+from reminders.models import ReminderStrategy
 
 _seq = itertools.count(1)
 
@@ -96,3 +107,44 @@ def make_reminder(loan: Loan, installment: Installment, **overrides):
     }
     fields.update(overrides)
     return Reminder.objects.create(**fields)
+
+
+# The id of every object ``make_one_of_each`` makes: far above any the sequences reach.
+ONE_OF_EACH_ID = 900_001
+
+
+def make_one_of_each(collector, *, pk: int = ONE_OF_EACH_ID) -> None:
+    """One object of each kind the API names by id, every one with the id ``pk``: a debtor of
+    ``collector``'s with their case, phone, loan (its first installment), payment, promise,
+    broken plan and note; an assignment rule dealing to ``collector``, an import, a reminder
+    strategy and a message template.
+
+    Tests that generate requests name any of them with one number."""
+    debtor = make_debtor(id=pk)
+    make_case(debtor, collector, id=pk)
+    make_contact_point(debtor, id=pk)
+    loan = make_loan(debtor, id=pk)
+    Installment.objects.filter(loan=loan, sequence=1).update(id=pk)
+    amount = Decimal("10.00")
+    Payment.objects.create(
+        id=pk,
+        loan=loan,
+        amount=amount,
+        allocated_amount=amount,
+        received_at=dt.datetime(2026, 3, 1, 2, 0, tzinfo=dt.UTC),
+        method=Payment.Method.BANK_TRANSFER,
+        external_ref=f"P-{pk}",
+    )
+    PromiseToPay.objects.create(id=pk, loan=loan, amount=amount, promised_date=dt.date(2026, 3, 20))
+    # Broken: the loan may be given a new plan.
+    RepaymentPlan.objects.create(id=pk, loan=loan, status=RepaymentPlan.Status.BROKEN)
+    Note.objects.create(id=pk, debtor=debtor, author=collector, body="Called, no answer.")
+    rule = AssignmentRule.objects.create(id=pk, name=f"Rule {pk}")
+    rule.collectors.add(collector)
+    ImportJob.objects.create(
+        id=pk, kind="debtors", file=f"imports/{pk}.csv", original_name=f"{pk}.csv"
+    )
+    ReminderStrategy.objects.create(id=pk, slug=f"strategy-{pk}", name=f"Strategy {pk}")
+    MessageTemplate.objects.create(
+        id=pk, key=f"template-{pk}", channel="sms", language="en", body="Your payment is due."
+    )

@@ -1,7 +1,8 @@
 """``/api/v1/auth/token/``: ``POST`` a username and password, get the user's API token;
 ``DELETE`` ends the caller's token.
 
-DRF's ``AuthTokenSerializer`` checks the credentials, after the login lockout
+DRF's ``AuthTokenSerializer`` checks the credentials (a username longer than a username can
+be is refused before that), after the login lockout
 (``django-axes``): ten failures for a username from one address lock it, and the right password
 is then refused too (429). A token lives ``API_TOKEN_TTL_DAYS``; asking again after that gives a
 new one.
@@ -9,6 +10,7 @@ new one.
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import parsers, renderers, serializers, status
@@ -19,6 +21,9 @@ from rest_framework.response import Response
 
 from api.authentication import token_expired, tokens_revoke
 from api.base import ApiView
+from api.parsers import JSONParser
+
+User = get_user_model()
 
 LOCKED_OUT = _(
     "Too many failed sign-ins for this username from this address: it is locked for a while. "
@@ -26,12 +31,22 @@ LOCKED_OUT = _(
 )
 
 
+class CredentialsSerializer(AuthTokenSerializer):
+    # No longer than a username can be: a longer one is refused before the sign-in is tried
+    # (the lockout records every failed one, in a column of 255 characters).
+    username = serializers.CharField(
+        label=_("Username"),
+        write_only=True,
+        max_length=User._meta.get_field(User.USERNAME_FIELD).max_length,
+    )
+
+
 class TokenView(ApiView):
     # Anyone may ask: the credentials are the check. Forms, uploads and JSON in, JSON out, as
     # with DRF's ``ObtainAuthToken``. Deleting needs the token itself.
-    parser_classes = [parsers.FormParser, parsers.MultiPartParser, parsers.JSONParser]
+    parser_classes = [parsers.FormParser, parsers.MultiPartParser, JSONParser]
     renderer_classes = [renderers.JSONRenderer]
-    serializer_class = AuthTokenSerializer
+    serializer_class = CredentialsSerializer
 
     def get_permissions(self):
         if self.request is not None and self.request.method == "DELETE":

@@ -30,6 +30,7 @@ from api.fields import (
 )
 from api.models import IdempotencyKey
 from api.permissions import SupervisorWrites
+from api.schema import FieldErrorsSerializer
 from cases.access import loans_for_user
 from cases.filters import debtor_filter, loan_filter
 from cases.payments import payment_record
@@ -141,8 +142,12 @@ class PaymentListCreateView(ApiView, generics.ListAPIView):
         responses={
             201: PaymentSerializer,
             200: OpenApiResponse(PaymentSerializer, _("Already posted: the first result.")),
-            409: OpenApiResponse(description=_("The reference belongs to another payment.")),
-            422: OpenApiResponse(description=_("The key was used with a different request.")),
+            409: OpenApiResponse(
+                FieldErrorsSerializer, _("The reference belongs to another payment.")
+            ),
+            422: OpenApiResponse(
+                FieldErrorsSerializer, _("The key was used with a different request.")
+            ),
         },
     )
     def post(self, request):
@@ -151,6 +156,11 @@ class PaymentListCreateView(ApiView, generics.ListAPIView):
         key = request.headers.get("Idempotency-Key", "").strip()
         if len(key) > 255:
             raise serializers.ValidationError({"Idempotency-Key": [_("At most 255 characters.")]})
+        # PostgreSQL cannot store a NUL; no key needs a control character.
+        if not key.isprintable():
+            raise serializers.ValidationError(
+                {"Idempotency-Key": [_("Printable characters only (a UUID, for example).")]}
+            )
         data = PaymentInputSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

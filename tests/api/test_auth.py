@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt
 from rest_framework.test import APIClient
 
 from tests.factories import make_case, make_debtor
@@ -65,3 +66,14 @@ def test_session_authentication_works_too(collector):
     client = APIClient()
     assert client.login(username="alice", password="test-pass-123")
     assert client.get("/api/v1/debtors/").status_code == 200
+
+
+def test_a_username_longer_than_any_is_refused_before_the_sign_in_is_tried(collector):
+    """It was a server error: the lockout records a failed sign-in's username, and its
+    column holds 255 characters."""
+    response = APIClient().post(
+        TOKEN_URL, {"username": "é" * 10_000, "password": "test-pass-123"}, format="json"
+    )
+    assert response.status_code == 400, response.content[:300]
+    assert "username" in response.json()
+    assert not AccessAttempt.objects.exists()

@@ -99,6 +99,18 @@ def test_neither_key_nor_reference_is_refused(as_supervisor, loan):
     assert "external_ref" in response.json()
 
 
+@pytest.mark.parametrize("key", ["\x00", "k\x00", "k\x1b[0m"])
+def test_a_key_with_a_control_character_is_refused_and_nothing_is_written(as_supervisor, loan, key):
+    # A NUL in the key was a server error: PostgreSQL cannot store it.
+    response = as_supervisor.post(
+        "/api/v1/payments/", body(loan), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    assert response.status_code == 400, response.content
+    assert "Idempotency-Key" in response.json()
+    assert not Payment.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+
+
 def test_overpayment_is_kept_as_credit_and_the_loan_is_paid(as_supervisor, loan):
     response = as_supervisor.post(
         "/api/v1/payments/",
