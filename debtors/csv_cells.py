@@ -28,6 +28,14 @@ It lives in ``debtors``, the one app every other app may import (``tests/test_ar
 
 The import's COPY stream (``imports.formats``) is not such a file: it feeds PostgreSQL, not a
 spreadsheet, and must keep the values as they were (a phone number begins with ``+``).
+
+The way back: a rejected-rows file is fixed and imported again, so the import reads every cell
+it stages through ``restore_sql``, which takes off the one ``'`` that ``neutralise`` put in
+front. A cell that begins with ``'`` followed by one of ``FORMULA_STARTS`` loses that ``'``
+(``'-5.00`` is ``-5.00``, ``'+8613800138000`` is ``+8613800138000``); any other cell is read
+as it is (a lone ``'``, ``'abc``, ``''-5``). A value that itself began with ``'`` and a formula
+character (``'=1``, which ``neutralise`` leaves unchanged) therefore comes back without its
+``'``.
 """
 
 from __future__ import annotations
@@ -45,6 +53,22 @@ def neutralise(value: Any) -> Any:
         return value
     text = str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _sql_character(character: str) -> str:
+    return f"'{character}'" if character.isprintable() else f"chr({ord(character)})"
+
+
+def restore_sql(expression: str) -> str:
+    """A PostgreSQL expression: the text ``expression`` as it was before ``neutralise``.
+
+    A ``'`` followed by one of ``FORMULA_STARTS`` is taken off; anything else, NULL included,
+    is unchanged. ``expression`` is SQL from code (a column's name), never a value."""
+    starts = ", ".join(_sql_character(character) for character in FORMULA_STARTS)
+    return (
+        f"(CASE WHEN left({expression}, 1) = '''' AND substr({expression}, 2, 1) IN ({starts}) "
+        f"THEN substr({expression}, 2) ELSE {expression} END)"
+    )
 
 
 class CsvWriter:

@@ -379,8 +379,9 @@ def rejected_rows_csv(job: ImportJob) -> Iterator[str]:
 
     Every cell, the file's header included, is neutralised for spreadsheets
     (``debtors.csv_cells``): a cell that began with ``=``, ``+``, ``-``, ``@``, a tab or a
-    carriage return comes back with a ``'`` in front. The file's cells are text; only the line
-    number is the product's own."""
+    carriage return comes back with a ``'`` in front, which the import takes off again when the
+    fixed file comes back (``staging.restore_neutralised``). The file's cells are text; only the
+    line number is the product's own."""
     writer = CsvWriter(_Echo())
     header = list(job.columns or [])
     yield "\ufeff" + writer.writerow([_("line"), *header, _("problems")])

@@ -7,7 +7,9 @@ object in memory; ``COPY`` into an untyped temporary table and a handful of set-
 statements do the same in seconds with memory bounded by the read buffer (the ``imports``
 benchmark: a million loans in under 1 GiB, against the rate of a raw ``COPY``). Every check is one
 pass over the table that writes ``ImportIssue`` rows (line, column, code); the messages are
-rendered from the codes in the reader's language (``messages``).
+rendered from the codes in the reader's language (``messages``). Before the checks, a cell
+the product had neutralised for a spreadsheet (a fixed rejected-rows file) is read back as it
+was (``restore_neutralised``).
 
 Only the phone numbers and emails of debtor files are checked in Python (libphonenumber has no
 SQL twin), a page of rows at a time.
@@ -26,6 +28,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from debtors.crypto import blind_index, encrypt
+from debtors.csv_cells import restore_sql
 from debtors.models import Debtor, Installment, Loan, Payment
 from debtors.money import currency_places
 from debtors.sql import literals
@@ -169,7 +172,8 @@ def copy_rows(
     source: Source,
     tick: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Stream the file into the staging table (one ``COPY``, memory: one read buffer)."""
+    """Stream the file into the staging table (one ``COPY``, memory: one read buffer), then
+    read back the cells neutralised for a spreadsheet (``restore_neutralised``)."""
     reader = _ProgressReader(source, tick)
     delimiter = source.delimiter.replace("'", "''")
     sql = (
@@ -184,6 +188,18 @@ def copy_rows(
             )  # size: positional, as DEBUG's wrapper passes it on
     except (DatabaseError, psycopg2.Error) as exc:
         raise _copy_error(exc) from exc
+    restore_neutralised(cursor, table, columns)
+
+
+def restore_neutralised(cursor, table: str, columns: list[str]) -> None:
+    """The staged cells as they were before the product neutralised them for a spreadsheet
+    (``debtors.csv_cells.restore_sql``), so that a rejected-rows file, fixed and imported
+    again, gives back ``-5.00``, not ``'-5.00``. Before any check reads them, and one pass:
+    only a cell that begins with ``'`` can change, so only the rows that have one are
+    written."""
+    cells = ", ".join(f"{name} = {restore_sql(name)}" for name in columns)
+    quoted = " OR ".join(f"starts_with({name}, '''')" for name in columns)
+    cursor.execute(f"UPDATE {table} SET {cells} WHERE {quoted}")
 
 
 class _ProgressReader(io.RawIOBase):

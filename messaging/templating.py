@@ -11,8 +11,14 @@ including the rendered SMS length for a worst-case sample, so a bad template nev
 worker.
 
 The self-service link is built by ``self_service_link``: a URL carrying a token signed with
-``django.core.signing`` (salt ``portal.self-service``). The portal page that reads it comes
-with the portal; ``read_self_service_token`` is the check it will use.
+``django.core.signing`` (salt ``portal.self-service``); the portal reads it with
+``read_self_service_token`` (``selfservice.links``). A token carries two instants. Its date,
+the signature's timestamp, is the signing server's clock: the link works from it and expires
+after the portal's link days. Its issue instant is the database server's clock
+(``link_clock``), the one clock every server shares: revoking a debtor's links ends every link
+issued before the revocation by that clock, even one whose date, from a clock running ahead,
+is later than the revocation. Tokens made before they carried an issue instant are still read
+(``read_self_service_token``).
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from babel.numbers import (
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
@@ -186,21 +193,74 @@ def _format_day(day: dt.date, locale: str) -> str:
     return format_date(day, format="long", locale=locale)
 
 
-def self_service_link(debtor_id: int, loan_id: int | None = None) -> str:
-    """The debtor's signed self-service URL (the portal validates it with the same salt)."""
-    payload = {"d": debtor_id}
-    if loan_id is not None:
-        payload["l"] = loan_id
+def link_clock() -> dt.datetime:
+    """Now by the database server's clock: the instant a link is issued, and a revocation
+    recorded, are both read here, so they are ordered whatever the clocks of the servers that
+    sign and revoke. ``clock_timestamp()``, not ``now()``: it moves inside a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT clock_timestamp()")
+        return cursor.fetchone()[0]
+
+
+def self_service_link(
+    debtor_id: int, loan_id: int | None = None, *, issued: dt.datetime | None = None
+) -> str:
+    """The debtor's signed self-service URL (the portal validates it with the same salt).
+
+    ``issued``: the issue instant by ``link_clock``, read here when not given (a caller that
+    makes many links reads it once for all of them)."""
+    issued = issued or link_clock()
+    # A list, not a dict: keys would lengthen every SMS that carries the link.
+    payload = [debtor_id, loan_id, signing.b62_encode(_microseconds(issued))]
     token = signing.dumps(payload, salt=SELF_SERVICE_SALT, compress=True)
     base = getattr(settings, "PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
     return f"{base}/p/{token}/"
 
 
-def read_self_service_token(token: str, *, max_age: dt.timedelta | None = None) -> dict:
-    """The payload of a self-service token; raises ``signing.BadSignature`` when forged."""
+@dataclass(frozen=True)
+class SelfServiceToken:
+    debtor_id: int
+    loan_id: int | None
+    # By ``link_clock``; None for a token made before tokens carried their issue instant.
+    issued: dt.datetime | None
+
+
+def read_self_service_token(token: str, *, max_age: dt.timedelta | None = None) -> SelfServiceToken:
+    """What a self-service token says. Raises ``signing.BadSignature`` when it is forged or
+    older than ``max_age``, ``ValueError`` when what it holds is not a link's.
+
+    Two shapes: ``[debtor, loan or null, issue instant]`` (the instant in microseconds since
+    the epoch, in base 62), and ``{"d": debtor, "l": loan}``, as tokens were made before they
+    carried their issue instant."""
     if max_age is None:
         max_age = dt.timedelta(days=getattr(settings, "SELF_SERVICE_LINK_DAYS", 60))
-    return signing.loads(token, salt=SELF_SERVICE_SALT, max_age=max_age)
+    payload = signing.loads(token, salt=SELF_SERVICE_SALT, max_age=max_age)
+    if isinstance(payload, list) and len(payload) == 3:
+        debtor_id, loan_id, encoded = payload
+        issued = _instant(encoded)
+    elif isinstance(payload, dict):
+        debtor_id, loan_id, issued = payload.get("d"), payload.get("l"), None
+    else:
+        raise ValueError("not a self-service token")
+    if not isinstance(debtor_id, int) or (loan_id is not None and not isinstance(loan_id, int)):
+        raise ValueError("not a self-service token")
+    return SelfServiceToken(debtor_id=debtor_id, loan_id=loan_id, issued=issued)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _microseconds(instant: dt.datetime) -> int:
+    return (instant - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _instant(encoded) -> dt.datetime:
+    if not isinstance(encoded, str):
+        raise ValueError("the issue instant is not text")
+    try:
+        return _EPOCH + dt.timedelta(microseconds=signing.b62_decode(encoded))
+    except OverflowError as exc:
+        raise ValueError("the issue instant is out of range") from exc
 
 
 @lru_cache(maxsize=64)
@@ -214,6 +274,11 @@ def opt_out_text(channel: str, language: str) -> str:
         return str(_("You can choose how we contact you on your self-service page."))
 
 
+# A preview's sample link is issued at a fixed instant: it reads no clock, and its token is
+# as long as a real one.
+SAMPLE_ISSUED = dt.datetime(2099, 12, 31, 23, 59, 59, 999_999, tzinfo=dt.UTC)
+
+
 def sample_context(channel: str, language: str) -> dict[str, str]:
     """A worst-case sample debtor (long name, large amount) for previews and length checks."""
     name = "Alexandra Montgomery-Richardson" if language == "en" else "欧阳娜娜"
@@ -225,7 +290,7 @@ def sample_context(channel: str, language: str) -> dict[str, str]:
         "due_date": format_day(dt.date(2026, 9, 30), language),
         "days_past_due": "120",
         "loan_ref": "L-SAMPLE-0000001",
-        "self_service_link": self_service_link(99_999_999, 99_999_999),
+        "self_service_link": self_service_link(99_999_999, 99_999_999, issued=SAMPLE_ISSUED),
         "opt_out_text": opt_out_text(channel, language),
         "company_name": company_name(),
     }

@@ -57,6 +57,7 @@ from debtors.models import ContactPoint, Loan, RepaymentPlan
 from messaging import messages as message_lookups
 from messaging.channels import OutcomeUnknown, PermanentError, TransientError, get_backend
 from messaging.channels.base import UNKNOWABLE, Found
+from messaging.templating import link_clock
 from reminders import messages, services
 from reminders.call_task import queue_call
 from reminders.messages import ComposeError, compose
@@ -230,11 +231,15 @@ def _process_batch(reminders: list[Reminder], now: dt.datetime | None, done: dic
         at=at,
     )
 
+    # The messages' self-service links are issued now by the database's clock, read once for
+    # the batch (what a revocation is compared with: ``templating.link_clock``).
+    links_issued = link_clock()
+
     released: list[tuple[int, dt.datetime, str]] = []
     closed: list[tuple[int, str, str]] = []
     asking: list[tuple[Reminder, messages.Composed, gate.GateRequest]] = []
     for reminder in reminders:
-        step = _before_gate(reminder, points.get(reminder.debtor_id, []), at, calls)
+        step = _before_gate(reminder, points.get(reminder.debtor_id, []), at, calls, links_issued)
         if step[0] == "release":
             released.append((reminder.pk, step[1], step[2]))
         elif step[0] == "close":
@@ -338,12 +343,17 @@ def _settle_failure(reminder, message, permit, exc, backend, at: dt.datetime) ->
 
 
 def _before_gate(
-    reminder: Reminder, points: list[ContactPoint], at: dt.datetime, calls: dict
+    reminder: Reminder,
+    points: list[ContactPoint],
+    at: dt.datetime,
+    calls: dict,
+    links_issued: dt.datetime,
 ) -> tuple:
     """What one reminder needs before the gate: ``("release", not_before, reason)``,
     ``("close", reason, error)``, ``("ask", message, gate_request)``, or ``("done", outcome)``
     when it was settled here (a failure, a call task). ``calls``: the gate's dry-run answers
-    for the batch's call tasks, by (debtor id, loan id)."""
+    for the batch's call tasks, by (debtor id, loan id); ``links_issued``: the issue instant
+    of the batch's self-service links."""
     rid = reminder.pk
     debtor = reminder.debtor
     try:
@@ -381,7 +391,12 @@ def _before_gate(
         return ("done", "queued")
 
     try:
-        message = compose(reminder, points, on=at.astimezone(_zone(zones[0])).date())
+        message = compose(
+            reminder,
+            points,
+            on=at.astimezone(_zone(zones[0])).date(),
+            links_issued=links_issued,
+        )
     except ComposeError as exc:
         if exc.code == "no_contact_point":
             return ("close", exc.code, str(exc))

@@ -31,7 +31,16 @@ class Composed:
     metadata: dict = field(default_factory=dict)
 
 
-def context_for(reminder: Reminder, *, language: str, channel: str, on: dt.date) -> dict:
+def context_for(
+    reminder: Reminder,
+    *,
+    language: str,
+    channel: str,
+    on: dt.date,
+    links_issued: dt.datetime | None = None,
+) -> dict:
+    """The template's variables. ``links_issued``: the self-service link's issue instant
+    (``templating.link_clock``; read for this one link when not given)."""
     loan, debtor = reminder.loan, reminder.debtor
     item = reminder.installment or reminder.plan_installment
     open_amount = item.amount_due - item.amount_paid
@@ -45,16 +54,21 @@ def context_for(reminder: Reminder, *, language: str, channel: str, on: dt.date)
         "due_date": templating.format_day(item.due_date, language),
         "days_past_due": str(max(0, (on - item.due_date).days)),
         "loan_ref": loan.external_ref,
-        "self_service_link": templating.self_service_link(debtor.pk, loan.pk),
+        "self_service_link": templating.self_service_link(debtor.pk, loan.pk, issued=links_issued),
         "opt_out_text": opt_out,
         "company_name": templating.company_name(),
     }
 
 
 def compose(
-    reminder: Reminder, points: list[ContactPoint], *, on: dt.date | None = None
+    reminder: Reminder,
+    points: list[ContactPoint],
+    *,
+    on: dt.date | None = None,
+    links_issued: dt.datetime | None = None,
 ) -> Composed:
-    """The message for ``reminder``; raises ``ComposeError`` with a readable reason."""
+    """The message for ``reminder``; raises ``ComposeError`` with a readable reason.
+    ``links_issued``: as in ``context_for`` (a batch reads it once for all its messages)."""
     on = on or timezone.localdate()
     debtor, channel = reminder.debtor, reminder.channel
     language = debtor.preferred_language or "en"
@@ -70,7 +84,13 @@ def compose(
             f"No template {reminder.stage.template_key!r} for {channel} in {language} or en.",
         )
     try:
-        context = context_for(reminder, language=template.language, channel=channel, on=on)
+        context = context_for(
+            reminder,
+            language=template.language,
+            channel=channel,
+            on=on,
+            links_issued=links_issued,
+        )
         rendered = templating.render(
             channel=channel, subject=template.subject, body=template.body, context=context
         )

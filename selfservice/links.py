@@ -2,6 +2,12 @@
 
 ``link_resolve`` answers a ``PortalLink`` or raises ``LinkInvalid`` with no detail: the caller
 shows one polite page whatever the cause, so a response never tells whether a reference exists.
+
+A token has a date (the signing server's clock: the link works from it until it expires) and
+an issue instant by the database's clock (``messaging.templating.link_clock``). A revocation is
+compared with the issue instant, never with the date: a server whose clock runs ahead dates
+its tokens later than a revocation that in fact came after them, and by date alone such a link
+would open once its date came (``revoked_by_debtor``).
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import hashlib
 
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -28,7 +35,8 @@ def token_digest(token: str) -> str:
 
 
 def token_issued_at(token: str) -> dt.datetime:
-    """The instant the token was signed (whole seconds), read from its timestamp part."""
+    """The token's date: the signing server's clock when it signed (whole seconds), read
+    from the signature's timestamp part."""
     parts = token.rsplit(":", 2)
     if len(parts) != 3:
         raise LinkInvalid
@@ -39,11 +47,22 @@ def token_issued_at(token: str) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, tz=dt.UTC)
 
 
-def revoked_since(debtor_id: int, issued_at: dt.datetime) -> bool:
-    """Were all of the debtor's links revoked at or after this date? (Part of
-    ``link_is_usable``, the rule every check goes through.)"""
+def revoked_by_debtor(link: PortalLink) -> bool:
+    """Was the link issued before a revocation of all the debtor's links
+    (``PortalEvent.Kind.REVOKED``)? (Part of ``link_is_usable``, the rule every check goes
+    through.)
+
+    By the database's clock when the revocation recorded it: the link's issue instant at or
+    before it, whatever the link's date; a token made before tokens carried an issue instant
+    predates every such revocation. A revocation recorded before revocations kept the
+    database's clock is compared with the link's date, as it always was."""
+    by_date = Q(recorded_db_at__isnull=True, created_at__gte=link.issued_at)
+    if link.issued_db_at is None:
+        by_database_clock = Q(recorded_db_at__isnull=False)
+    else:
+        by_database_clock = Q(recorded_db_at__gte=link.issued_db_at)
     return PortalEvent.objects.filter(
-        debtor_id=debtor_id, kind=PortalEvent.Kind.REVOKED, created_at__gte=issued_at
+        by_date | by_database_clock, debtor_id=link.debtor_id, kind=PortalEvent.Kind.REVOKED
     ).exists()
 
 
@@ -51,17 +70,17 @@ def link_is_usable(link: PortalLink, now: dt.datetime | None = None) -> bool:
     """The one rule for whether a link can be used now, for a link opened before (its row) and
     for one opened for the first time (an unsaved ``PortalLink``, judged before it is written).
 
-    Usable: dated no later than now, not expired, not revoked on its own row, and not dated at
-    or before a revocation of all the debtor's links (``PortalEvent.Kind.REVOKED``), which also
-    ends the links never opened. A token's date is the clock of the server that signed it: one
-    dated later than now cannot be placed before or after a revocation, so it is refused.
+    Usable: dated no later than now, not expired, not revoked on its own row, and not issued
+    before a revocation of all the debtor's links (``revoked_by_debtor``), which also ends the
+    links never opened, whatever their date. A link dated later than now (a clock running
+    ahead signed it) waits for its date.
     """
     now = now or timezone.now()
     return (
         link.issued_at <= now
         and link.expires_at > now
         and link.revoked_at is None
-        and not revoked_since(link.debtor_id, link.issued_at)
+        and not revoked_by_debtor(link)
     )
 
 
@@ -74,14 +93,10 @@ def link_resolve(token: str, *, now: dt.datetime | None = None) -> PortalLink:
         raise LinkInvalid
     limits = PortalSettings.current()
     try:
-        payload = read_self_service_token(token, max_age=dt.timedelta(days=limits.link_days))
+        content = read_self_service_token(token, max_age=dt.timedelta(days=limits.link_days))
     except (signing.BadSignature, ValueError, TypeError) as exc:
         raise LinkInvalid from exc
-    if not isinstance(payload, dict):
-        raise LinkInvalid
-    debtor_id, loan_id = payload.get("d"), payload.get("l")
-    if not isinstance(debtor_id, int) or (loan_id is not None and not isinstance(loan_id, int)):
-        raise LinkInvalid
+    debtor_id, loan_id = content.debtor_id, content.loan_id
     issued_at = token_issued_at(token)
     digest = token_digest(token)
     link = PortalLink.objects.filter(token_digest=digest).first()
@@ -90,6 +105,7 @@ def link_resolve(token: str, *, now: dt.datetime | None = None) -> PortalLink:
             token_digest=digest,
             debtor_id=debtor_id,
             issued_at=issued_at,
+            issued_db_at=content.issued,
             expires_at=issued_at + dt.timedelta(days=limits.link_days),
             first_opened_at=now,
             last_opened_at=now,

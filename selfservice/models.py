@@ -106,7 +106,11 @@ class PortalLink(models.Model):
         related_name="+",
         verbose_name=_("loan"),
     )
+    # The token's date (the signing server's clock): the link works from it until it expires.
     issued_at = models.DateTimeField(_("issued at"))
+    # The token's issue instant by the database's clock, what revocations are compared with
+    # (``selfservice.links``); empty for a token made before tokens carried it.
+    issued_db_at = models.DateTimeField(_("issued at (database clock)"), null=True, blank=True)
     expires_at = models.DateTimeField(_("expires at"))
     first_opened_at = models.DateTimeField(_("first opened at"), default=timezone.now)
     last_opened_at = models.DateTimeField(_("last opened at"), default=timezone.now)
@@ -196,6 +200,9 @@ class PortalEvent(models.Model):
     detail = models.TextField(_("detail"), blank=True)
     actor_label = models.CharField(_("actor"), max_length=150)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
+    # A revocation's instant by the database's clock, compared with the links' own
+    # (``PortalLink.issued_db_at``); empty for other events and older revocations.
+    recorded_db_at = models.DateTimeField(_("at (database clock)"), null=True, blank=True)
 
     history = audited_history(table_name="collections_app_historicalportalevent")
 

@@ -25,6 +25,7 @@ from compliance.models import DebtorContactPreference
 from debtors import services as ledger
 from debtors.audit import PORTAL_ACTOR, Actor, acting_as, actor_label, system_actor
 from debtors.models import Channel, Debtor, Loan, RepaymentPlan
+from messaging.templating import link_clock
 from selfservice.models import (
     PortalDispute,
     PortalEvent,
@@ -44,6 +45,7 @@ def event_record(
     link: PortalLink | None = None,
     actor: Actor = PORTAL_ACTOR,
     now: dt.datetime | None = None,
+    recorded_db_at: dt.datetime | None = None,
 ) -> PortalEvent:
     with acting_as(actor):
         return PortalEvent.objects.create(
@@ -53,6 +55,7 @@ def event_record(
             detail=detail,
             actor_label=system_actor(actor) if isinstance(actor, str) else actor_label(actor),
             created_at=now or timezone.now(),
+            recorded_db_at=recorded_db_at,
         )
 
 
@@ -491,8 +494,9 @@ def _staff_only(actor) -> None:
 
 @transaction.atomic
 def links_revoke(*, actor, debtor: Debtor, now: dt.datetime | None = None) -> int:
-    """Revoke every self-service link of the debtor: the opened ones and those not opened yet
-    (a link issued up to this second no longer works). Returns the opened links revoked."""
+    """Revoke every self-service link of the debtor: the opened ones and those not opened yet,
+    whatever their date (every link issued before this, by the database's clock, no longer
+    works: ``selfservice.links.revoked_by_debtor``). Returns the opened links revoked."""
     _staff_only(actor)
     now = now or timezone.now()
     label = actor_label(actor)
@@ -504,5 +508,11 @@ def links_revoke(*, actor, debtor: Debtor, now: dt.datetime | None = None) -> in
             link.revoked_at, link.revoked_by = now, label
             link.save(update_fields=["revoked_at", "revoked_by"])
             count += 1
-    event_record(debtor=debtor, kind=PortalEvent.Kind.REVOKED, actor=actor, now=now)
+    event_record(
+        debtor=debtor,
+        kind=PortalEvent.Kind.REVOKED,
+        actor=actor,
+        now=now,
+        recorded_db_at=link_clock(),
+    )
     return count

@@ -10,9 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.utils.translation import gettext_lazy
 
-from debtors.csv_cells import FORMULA_STARTS, CsvWriter, neutralise
+from debtors.csv_cells import FORMULA_STARTS, CsvWriter, neutralise, restore_sql
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -70,3 +71,34 @@ def test_every_csv_writer_of_the_product_is_this_one():
         if pattern.search(path.read_text(encoding="utf-8"))
     )
     assert found == ["debtors/csv_cells.py", "imports/formats.py"]
+
+
+# --- The way back: restore_sql, as the import reads cells -------------------------------------
+
+
+def _restored(value: str | None) -> str | None:
+    with connection.cursor() as cursor:
+        # The expression is the product's own SQL; the cell is a parameter.
+        statement = f"SELECT {restore_sql('cell')} FROM (SELECT %s::text AS cell) AS t"  # noqa: S608
+        cursor.execute(statement, [value])
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "value",
+    ["-5.00", "+8613800138000", "=Smith", "@SUM(A1)", "\tx", "\rx", "-", "Wang Fang", "O'Brien"],
+    ids=repr,
+)
+def test_a_neutralised_cell_is_restored_to_the_value(value):
+    assert _restored(neutralise(value)) == value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("'", "'"), ("'abc", "'abc"), ("''-5", "''-5"), (" '-5", " '-5"), ("", ""), (None, None)],
+    ids=repr,
+)
+def test_other_cells_are_read_as_they_are(cell, value):
+    assert _restored(cell) == value

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
+from openpyxl import Workbook
 
 from cases.models import Case
 from debtors.models import ContactPoint, Debtor, Installment, Loan, Payment
@@ -291,3 +292,108 @@ def test_rejected_rows_keep_ordinary_cells_as_they_were():
         "2025-12-01",
         "O'Brien 3=3",
     ]
+
+
+# --- The way back: a fixed rejected-rows file imports the values as they were ----------------
+
+
+def _fixed(rows: list[list[str]], *, column: str, value: str, as_xlsx: bool) -> bytes:
+    """The rejected rows as a person saves them after fixing ``column`` of every row: CSV as
+    a spreadsheet writes it, or a workbook (its cells the text the spreadsheet showed)."""
+    index = rows[0].index(column)
+    fixed = [rows[0]] + [[*row[:index], value, *row[index + 1 :]] for row in rows[1:]]
+    if not as_xlsx:
+        return _csv(fixed).encode("utf-8")
+    workbook = Workbook()
+    for row in fixed:
+        workbook.active.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("as_xlsx", [False, True], ids=["csv", "xlsx"])
+def test_a_fixed_rejected_debtor_comes_back_as_it_was(client, supervisor, as_xlsx):
+    """Rejected for its country; downloaded from the result page (its cells neutralised);
+    fixed; imported again: the reference, name, phone and address are the file's own."""
+    original = ["-D-7", "=Smith", "XX", "+8613800138000", "'s-Hertogenbosch"]
+    content = _csv([["external_ref", "full_name", "country", "mobile", "address"], original])
+    job = run_import("debtors", content, valid_rows_only=True)
+    assert (job.status, job.invalid_rows) == (ImportJob.Status.DONE, 1)
+    client.force_login(supervisor)
+    response = client.get(f"/imports/{job.pk}/rejected.csv")
+    text = b"".join(response.streaming_content).decode("utf-8").lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    # The comparison means something: the download did put quotes in front.
+    assert rows[1][1:6] == ["'-D-7", "'=Smith", "XX", "'+8613800138000", "'s-Hertogenbosch"]
+
+    name = "fixed.xlsx" if as_xlsx else "fixed.csv"
+    fixed = _fixed(rows, column="country", value="CN", as_xlsx=as_xlsx)
+    job = run_import("debtors", fixed, name=name)
+    assert job.status == ImportJob.Status.DONE, messages(job)
+    debtor = Debtor.objects.get()
+    assert (debtor.external_ref, debtor.full_name) == ("-D-7", "=Smith")
+    assert sorted(debtor.contact_points.values_list("kind", "value")) == [
+        ("address", "'s-Hertogenbosch"),
+        ("mobile", "+8613800138000"),
+    ]
+
+
+def test_a_fixed_rejected_loan_comes_back_as_it_was():
+    """A reference and a product that look like formulas come back unquoted, and so does an
+    amount: a negative one is refused again as negative, not as an unreadable amount."""
+    run_import("debtors", DEBTORS)
+    header = ["external_ref", "debtor_ref", "currency", "principal", "interest_balance", "product"]
+    job = run_import(
+        "loans",
+        _csv([header, ["+L-9", "D-404", "CNY", "300.00", "-5.00", "@promo"]]),
+        valid_rows_only=True,
+    )
+    rows = _rejected(job)
+    assert [rows[1][rows[0].index(name)] for name in header] == [
+        "'+L-9",
+        "D-404",
+        "CNY",
+        "300.00",
+        "'-5.00",
+        "'@promo",
+    ]
+
+    job = run_import("loans", _fixed(rows, column="debtor_ref", value="D-1", as_xlsx=False))
+    assert job.status == ImportJob.Status.REJECTED
+    assert [(i.column, i.code, i.value) for i in job.issues.all()] == [
+        ("interest_balance", "negative_amount", "-5.00")
+    ]
+
+    # Rejected again: its cells are neutralised again (the first download's line and
+    # problems columns ride along as columns the format does not know).
+    rows = _rejected(job)
+    assert [rows[1][rows[0].index(name)] for name in header] == [
+        "'+L-9",
+        "D-1",
+        "CNY",
+        "300.00",
+        "'-5.00",
+        "'@promo",
+    ]
+    job = run_import("loans", _fixed(rows, column="interest_balance", value="5.00", as_xlsx=False))
+    assert job.status == ImportJob.Status.DONE, messages(job)
+    loan = Loan.objects.get()
+    assert (loan.external_ref, loan.product, loan.interest_balance) == (
+        "+L-9",
+        "@promo",
+        Decimal("5.00"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "stored"),
+    [("'", "'"), ("'abc", "'abc"), ("''-5", "''-5"), ("O'Brien", "O'Brien"), ("'\t", "\t")],
+    ids=repr,
+)
+def test_only_a_quote_before_a_formula_character_is_taken_off(cell, stored):
+    job = run_import(
+        "debtors", _csv([["external_ref", "full_name", "country"], ["D-1", cell, "CN"]])
+    )
+    assert job.status == ImportJob.Status.DONE, messages(job)
+    assert Debtor.objects.get().full_name == stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -78,11 +79,39 @@ def test_render_substitutes_known_variables_only():
 
 
 def test_the_self_service_link_is_signed():
-    link = templating.self_service_link(42, 7)
+    issued = dt.datetime(2026, 3, 2, 9, 30, 15, 123_456, tzinfo=dt.UTC)
+    link = templating.self_service_link(42, 7, issued=issued)
     token = link.rstrip("/").rsplit("/", 1)[1]
-    assert templating.read_self_service_token(token) == {"d": 42, "l": 7}
+    assert templating.read_self_service_token(token) == templating.SelfServiceToken(
+        debtor_id=42, loan_id=7, issued=issued
+    )
     with pytest.raises(signing.BadSignature):
         templating.read_self_service_token(token[:-2] + "xx")
+
+
+def test_a_token_made_before_tokens_carried_their_issue_instant_is_read():
+    token = signing.dumps({"d": 42, "l": 7}, salt=templating.SELF_SERVICE_SALT, compress=True)
+    assert templating.read_self_service_token(token) == templating.SelfServiceToken(
+        debtor_id=42, loan_id=7, issued=None
+    )
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [[42, None, 5], [42, None, "not base 62"], [42, None, "z" * 40], [42, None], ["42", None, "1"]],
+    ids=repr,
+)
+def test_a_signed_token_that_holds_no_link_is_refused(payload):
+    token = signing.dumps(payload, salt=templating.SELF_SERVICE_SALT)
+    with pytest.raises(ValueError):
+        templating.read_self_service_token(token)
+
+
+def test_links_are_issued_by_the_database_clock_which_moves_inside_a_transaction(db):
+    first = templating.link_clock()
+    token = templating.self_service_link(42).rstrip("/").rsplit("/", 1)[1]
+    issued = templating.read_self_service_token(token).issued
+    assert first < issued < templating.link_clock()
 
 
 def test_amounts_and_dates_follow_the_language():

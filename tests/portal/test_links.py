@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from messaging.templating import SELF_SERVICE_SALT
 from portal.session import COOKIE_NAME
 from selfservice import services
 from selfservice.links import LinkInvalid, link_make, link_resolve, token_digest
@@ -175,3 +177,90 @@ def test_a_link_dated_ahead_of_the_clock_is_refused_until_its_date(owing):
     assert not PortalLink.objects.exists()
     with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
         assert link_resolve(token).issued_at == start + dt.timedelta(hours=1)
+
+
+# --- A revocation ends every link issued before it, whatever the link's date -----------------
+
+
+def test_a_revoked_link_dated_in_the_future_stays_ended_once_its_date_comes(owing, supervisor):
+    """The review's finding: a link dated a day ahead (signed by a clock running a day ahead),
+    never opened, revoked before that day, opened once the day has come."""
+    debtor, loan = owing
+    start = timezone.now()
+    day = dt.timedelta(days=1)
+    with time_machine.travel(start + day, tick=False):
+        ahead = link_make(debtor, loan)
+    with time_machine.travel(start, tick=False):
+        services.links_revoke(actor=supervisor, debtor=debtor)
+    with time_machine.travel(start + day + dt.timedelta(minutes=1), tick=False):
+        response = Client(REMOTE_ADDR=address()).get(path_of(ahead))
+        assert response.status_code == 404
+        assert "This link cannot be used" in response.content.decode()
+        assert COOKIE_NAME not in response.cookies
+        with pytest.raises(LinkInvalid):
+            link_resolve(token_of(ahead))
+        assert not PortalLink.objects.exists()
+        # Links issued after the revocation work, opened and on every page after.
+        fresh = Portal(debtor, loan).signed_in()
+        assert fresh.client.get("/p/").status_code == 200
+
+
+def test_a_link_issued_after_a_revocation_works_even_dated_before_it(owing, supervisor):
+    """Signed by a clock running behind: dated before the revocation, issued after it."""
+    debtor, loan = owing
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        services.links_revoke(actor=supervisor, debtor=debtor)
+    with time_machine.travel(start - dt.timedelta(hours=1), tick=False):
+        behind = Portal(debtor, loan)
+    with time_machine.travel(start + dt.timedelta(minutes=1), tick=False):
+        behind.signed_in()
+        assert behind.client.get("/p/").status_code == 200
+        assert PortalLink.objects.get().issued_at < start
+
+
+def _token_as_made_before(debtor, loan) -> str:
+    """A token as links were made before they carried their issue instant."""
+    return signing.dumps({"d": debtor.pk, "l": loan.pk}, salt=SELF_SERVICE_SALT, compress=True)
+
+
+def test_links_sent_before_they_carried_an_issue_instant_are_judged_as_before(owing, supervisor):
+    debtor, loan = owing
+    start = timezone.now()
+    with time_machine.travel(start - dt.timedelta(minutes=10), tick=False):
+        before_it = _token_as_made_before(debtor, loan)
+    with time_machine.travel(start - dt.timedelta(minutes=5), tick=False):
+        # A revocation recorded as they were before: by its date only.
+        services.event_record(debtor=debtor, kind=PortalEvent.Kind.REVOKED, actor=supervisor)
+    with time_machine.travel(start - dt.timedelta(minutes=4), tick=False):
+        after_it = _token_as_made_before(debtor, loan)
+    with time_machine.travel(start, tick=False):
+        with pytest.raises(LinkInvalid):
+            link_resolve(before_it)
+        assert link_resolve(after_it).issued_db_at is None
+
+
+def test_a_revocation_ends_links_made_before_they_carried_an_issue_instant_whatever_their_date(
+    owing, supervisor
+):
+    debtor, loan = owing
+    start = timezone.now()
+    with time_machine.travel(start + dt.timedelta(hours=1), tick=False):
+        ahead = _token_as_made_before(debtor, loan)
+    with time_machine.travel(start, tick=False):
+        services.links_revoke(actor=supervisor, debtor=debtor)
+    with (
+        time_machine.travel(start + dt.timedelta(hours=2), tick=False),
+        pytest.raises(LinkInvalid),
+    ):
+        link_resolve(ahead)
+
+
+def test_a_signed_token_with_a_malformed_issue_instant_is_refused(owing):
+    debtor, loan = owing
+    for issued in (5, "not base62!", "z" * 40):
+        token = signing.dumps([debtor.pk, loan.pk, issued], salt=SELF_SERVICE_SALT)
+        with pytest.raises(LinkInvalid):
+            link_resolve(token)
+        assert Client(REMOTE_ADDR=address()).get(f"/p/{token}/").status_code == 404
+    assert not PortalLink.objects.exists()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -22,6 +24,8 @@ from messaging.channels.base import Found
 from messaging.models import InboxMessage, MessageTemplate, PrintJob, SentMessage
 from reminders import dispatcher, planner
 from reminders.models import Reminder, ReminderStatus
+from selfservice.links import LinkInvalid, link_resolve
+from selfservice.services import links_revoke
 
 from . import backends
 from .conftest import NY, SHANGHAI, UTC, at, loan_due_on, reachable_debtor
@@ -419,6 +423,32 @@ def test_a_reminder_whose_next_stage_has_begun_is_closed_unsent(db, outbox):
     assert dispatcher.dispatch(now=at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"closed": 2}
     assert set(Reminder.objects.values_list("reason", flat=True)) == {"superseded"}
     assert mail.outbox == []
+
+
+def test_a_sent_link_is_ended_by_a_later_revocation_though_its_date_is_later(
+    db, outbox, supervisor
+):
+    """The batch's links are issued by the database's clock: a worker whose clock runs a day
+    ahead sends a link dated tomorrow; revoked today, it stays ended when tomorrow comes, and
+    the next reminder's link works."""
+    debtor = reachable_debtor()
+    loan_due_on(debtor, DUE)
+    start = timezone.now()
+    with time_machine.travel(start + dt.timedelta(days=1)):
+        assert run(at(SHANGHAI, 2030, 3, 2, 10, 0)) == {"sent": 2}
+    sent = InboxMessage.objects.get(debtor=debtor).body
+    with time_machine.travel(start):
+        links_revoke(actor=supervisor, debtor=debtor)
+    with time_machine.travel(start + dt.timedelta(days=1, minutes=1)):
+        with pytest.raises(LinkInvalid):
+            link_resolve(_token_in(sent))
+        assert run(at(SHANGHAI, 2030, 3, 5, 10, 0)) == {"sent": 1}
+        latest = SentMessage.objects.filter(debtor=debtor).latest("id").body
+        assert link_resolve(_token_in(latest)).debtor_id == debtor.pk
+
+
+def _token_in(body: str) -> str:
+    return re.search(r"/p/([^/\s]+)/", body).group(1)
 
 
 def test_a_batch_costs_the_same_queries_whatever_its_size(db, outbox):
