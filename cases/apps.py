@@ -18,3 +18,10 @@ class CasesConfig(AppConfig):
         # of every app (an app's permissions are created by its own post_migrate).
         post_migrate.connect(_sync_roles, dispatch_uid="cases.sync_roles")
         from cases import receivers  # noqa: F401 - connects the receivers
+
+        # Notes and callbacks are erased with the debtor's personal data (debtors.erasure).
+        from cases.models import Callback, Note
+        from debtors.erasure import personal_data
+
+        personal_data(Note, "body")
+        personal_data(Callback, "note")

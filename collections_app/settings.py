@@ -319,7 +319,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiAutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     # Per user once signed in, per address before (api.throttling).
@@ -373,6 +373,11 @@ PAYMENT_BALANCE_WATERFALL = env.list(
 PROMISE_GRACE_DAYS = env.int("PROMISE_GRACE_DAYS", default=0)
 # Days an import's rejected rows are kept to be fixed before they are deleted.
 IMPORT_REJECTED_ROWS_DAYS = env.int("IMPORT_REJECTED_ROWS_DAYS", default=30)
+# Personal data of debtors idle this long (nothing left to collect, no legal hold) is erased by
+# `manage.py apply_retention` (cases.retention); 3 years, as Reg F's record-retention rule.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=3)
+if RETENTION_YEARS < 1:
+    raise ImproperlyConfigured("RETENTION_YEARS must be at least 1.")
 # The largest portfolio file an import accepts (MB), from the page, the API or the command.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=512)
 # How far ahead a promise to pay may be dated (days).

@@ -18,3 +18,8 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         # The presets come with migration 0003; after a ``flush`` they come back here.
         post_migrate.connect(_install_presets, sender=self)
+        # A preference's note is erased with the debtor's personal data (debtors.erasure).
+        from compliance.models import DebtorContactPreference
+        from debtors.erasure import personal_data
+
+        personal_data(DebtorContactPreference, "note")

@@ -1,14 +1,18 @@
 """Django admin for the ledger: for the rarely used screens; daily work has its own pages."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .admin_paging import LargeTableAdmin, ReadOnlyAdminMixin
+from .erasure import ErasureRefused, debtor_erase
 from .models import (
     ChannelConsent,
     ConsentEvent,
     ContactPoint,
     Debtor,
+    Erasure,
     Installment,
     Loan,
     Payment,
@@ -35,17 +39,71 @@ class DebtorAdmin(LargeTableAdmin):
         "dispute",
         "cease_communication",
     )
-    list_filter = ("country", "dispute", "bankruptcy", "deceased", "cease_communication")
+    list_filter = (
+        "country",
+        "dispute",
+        "bankruptcy",
+        "deceased",
+        "cease_communication",
+        "legal_hold",
+    )
     # Exact reference and name-prefix searches use indexes; no leading-wildcard scans.
     search_fields = ("=external_ref", "^full_name")
     ordering = ("-id",)
     inlines = [ContactPointInline]
     exclude = ("national_id",)
-    readonly_fields = ("masked_national_id",)
+    readonly_fields = ("masked_national_id", "erased_at")
+    actions = ["erase_personal_data"]
 
     @admin.display(description=_("national id"))
     def masked_national_id(self, obj):
         return obj.masked_national_id
+
+    def has_erase_permission(self, request) -> bool:
+        return request.user.has_perm("debtors.erase_debtor")
+
+    @admin.action(description=_("Erase personal data (erasure request)"), permissions=["erase"])
+    def erase_personal_data(self, request, queryset):
+        """An erasure request: asks to confirm, then erases each debtor that may be erased
+        (``debtors.erasure.debtor_erase``) and says which were refused and why."""
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/debtors/debtor/erase_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Erase personal data"),
+                    "debtors": queryset,
+                    "opts": self.model._meta,
+                    "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        erased = 0
+        for debtor in queryset:
+            try:
+                if debtor_erase(debtor=debtor, actor=request.user, reason=Erasure.Reason.REQUEST):
+                    erased += 1
+            except ErasureRefused as refused:
+                self.message_user(request, f"{debtor.external_ref}: {refused}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext(
+                "The personal data of %(count)d debtor was erased.",
+                "The personal data of %(count)d debtors was erased.",
+                erased,
+            )
+            % {"count": erased},
+            messages.SUCCESS,
+        )
+        return None
+
+
+@admin.register(Erasure)
+class ErasureAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
+    list_display = ("debtor", "reason", "actor_label", "erased_at")
+    list_filter = ("reason",)
+    raw_id_fields = ("debtor",)
+    ordering = ("-erased_at",)
 
 
 @admin.register(ContactPoint)

@@ -8,5 +8,5 @@ class DebtorsConfig(AppConfig):
 
     def ready(self) -> None:
         # Imported once the apps are ready: the history signal connects, the check of the
-        # field keys registers.
-        from . import audit, crypto  # noqa: F401
+        # field keys registers, the debtors' own personal data is named for erasure.
+        from . import audit, crypto, erasure  # noqa: F401

@@ -96,6 +96,19 @@ class Debtor(models.Model):
     hardship_pause_until = models.DateField(_("hardship pause until"), null=True, blank=True)
     hardship_reason = models.TextField(_("hardship reason"), blank=True)
     hardship_at = models.DateTimeField(_("hardship recorded at"), null=True, blank=True)
+    # Retention: a debtor under legal hold is never erased; an erased one keeps its reference,
+    # loans, payments and the decision ledger, and nothing that names a person.
+    legal_hold = models.BooleanField(
+        _("legal hold"),
+        default=False,
+        # Set in the database too: imports and seeding insert debtors with plain SQL.
+        db_default=False,
+        help_text=_("Keeps the personal data past the retention period and refuses erasure."),
+    )
+    legal_hold_reason = models.TextField(
+        _("legal hold reason"), blank=True, default="", db_default=""
+    )
+    erased_at = models.DateTimeField(_("personal data erased at"), null=True, blank=True)
 
     created_at = models.DateTimeField(_("created at"), default=django_tz.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -108,6 +121,7 @@ class Debtor(models.Model):
         verbose_name = _("debtor")
         verbose_name_plural = _("debtors")
         indexes = [models.Index(fields=["full_name"]), models.Index(fields=["country"])]
+        permissions = [("erase_debtor", _("Can erase a debtor's personal data"))]
 
     def __str__(self) -> str:
         return f"{self.full_name} ({self.external_ref})"
@@ -699,3 +713,28 @@ class PromiseToPay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loan} {self.amount} by {self.promised_date}"
+
+
+class Erasure(models.Model):
+    """One debtor's personal data erased: by the retention rule or on the debtor's request.
+    The record an auditor reads; what was erased is counted, never kept."""
+
+    class Reason(models.TextChoices):
+        RETENTION = "retention", _("Retention period over")
+        REQUEST = "request", _("Erasure request")
+
+    debtor = models.ForeignKey(
+        Debtor, on_delete=models.PROTECT, related_name="erasures", verbose_name=_("debtor")
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    actor_label = models.CharField(_("actor"), max_length=150)
+    erased_at = models.DateTimeField(_("erased at"), default=django_tz.now)
+    counts = models.JSONField(_("rows changed"), default=dict)
+
+    class Meta:
+        verbose_name = _("erasure")
+        verbose_name_plural = _("erasures")
+        ordering = ["-erased_at"]
+
+    def __str__(self) -> str:
+        return f"{self.debtor_id} {self.reason} {self.erased_at:%Y-%m-%d}"
