@@ -78,10 +78,6 @@ def personal_data(
     _REGISTRY.append(PersonalData(model, tuple(fields), debtor, select, tuple(files), history))
 
 
-def registered() -> tuple[PersonalData, ...]:
-    return tuple(_REGISTRY)
-
-
 def _empty(model: type[models.Model], name: str):
     return None if model._meta.get_field(name).null else ""
 
