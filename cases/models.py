@@ -78,6 +78,12 @@ class Case(models.Model):
     )
     broken_promises = models.PositiveIntegerField(_("broken promises"), default=0)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    # The case's score band and that band's queue weight (written by ``scoring`` for the
+    # active model and its band rules); blank and 0 without a model.
+    score_band = models.CharField(
+        _("score band"), max_length=1, blank=True, default="", db_default="", editable=False
+    )
+    score_weight = models.IntegerField(_("score weight"), default=0, db_default=0, editable=False)
     # The work queue's order: derived from the inputs above and QueueWeights by
     # cases.services.case_priorities_refresh (a database default, so bulk loaders
     # that insert cases in SQL need not know it).

@@ -5,7 +5,8 @@ admins tune (``QueueWeights``).
 loans, broken promises, the last conversation) and then the priority, for every case or for
 some debtors' cases: after an action on a case, when the weights change, and every night
 (dates move on). Two set-based UPDATEs whatever the number of cases: the facts first, then
-the priority from them and from what is due today (a promise, a callback).
+the priority from them and from what is due today (a promise, a callback). The case's
+``score_weight`` (the weight of its score band, written by ``scoring``) is added as it is.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def case_priorities_refresh(
         + weights.callback_due * Cast(Exists(callback_due), models.IntegerField())
         + weights.call_task_due * _one_if(Q(next_action_on__lte=today))
         + weights.since_contact * since_contact
+        + F("score_weight")
     )
     priority = {"priority": Cast(priority, models.IntegerField())}
     changed_priority = _where_different(cases, priority).update(**priority)

@@ -43,6 +43,8 @@ class QueueFilters:
     promise_today: bool = False
     callback_due: bool = False
     call_task_due: bool = False
+    # The score band (A-E) the active score model gave the case (``Case.score_band``).
+    score_band: str = ""
     collector_id: int | None = None  # supervisors only
     # Supervisors only: the cases of these collectors (a team's); ``None``: anyone's.
     collector_ids: tuple[int, ...] | None = None
@@ -95,6 +97,8 @@ def queue_cases(user, filters: QueueFilters, *, now: dt.datetime | None = None) 
         ).distinct()
     if filters.call_task_due:
         cases = cases.filter(next_action_on__lte=today)
+    if filters.score_band:
+        cases = cases.filter(score_band=filters.score_band)
     q = filters.q.strip()
     if q:
         cases = cases.filter(_search(q))

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "reminders",
     "imports",
     "selfservice",
+    "scoring",
     # The surfaces.
     "workspace",
     "portal",
@@ -210,6 +211,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "refresh-case-priorities": {
         "task": "cases.tasks.refresh_case_priorities",
         "schedule": crontab(minute=5, hour=0),
+    },
+    # Every open case is scored by the active model, before the queue's order is refreshed.
+    "score-cases": {
+        "task": "scoring.tasks.score_cases",
+        "schedule": crontab(minute=40, hour=23),
     },
     # Rejected rows are kept IMPORT_REJECTED_ROWS_DAYS to be fixed, then deleted.
     "expire-rejected-rows": {

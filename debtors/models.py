@@ -384,6 +384,16 @@ class Loan(models.Model):
     risk_band = models.CharField(
         _("risk band"), max_length=8, choices=RiskBand.choices, default=RiskBand.MEDIUM
     )
+    # The risk band an active score model's band rules give the loan (``scoring``), or NULL:
+    # while it is set, reminders follow it instead of the imported ``risk_band``.
+    scored_band = models.CharField(  # noqa: DJ001 - NULL is "no model": the imported band rules
+        _("scored risk band"),
+        max_length=8,
+        choices=RiskBand.choices,
+        null=True,
+        blank=True,
+        editable=False,
+    )
     # Derived by the services from the installments (or the active plan's installments):
     # the due date of the oldest one not fully paid. Days past due is computed from it.
     oldest_unpaid_due_date = models.DateField(

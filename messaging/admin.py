@@ -12,7 +12,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from debtors.admin_paging import LargeTablePaginator
+from debtors.admin_paging import LargeTablePaginator, ReadOnlyAdminMixin
 
 from . import templating
 from .models import InboundMessage, InboxMessage, MessageTemplate, PrintJob, SentMessage
@@ -94,17 +94,8 @@ class PrintJobAdmin(OutboxAdmin):
         return format_html('<a href="{}">{}</a>', reverse("letter-pdf", args=[obj.pk]), _("PDF"))
 
 
-class ReadOnlyAdmin(OutboxAdmin):
+class ReadOnlyAdmin(ReadOnlyAdminMixin, OutboxAdmin):
     """Records of what happened: read, never written by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SentMessage)

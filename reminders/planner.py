@@ -11,7 +11,8 @@ their loans::
     INSERT INTO reminder (...)
     WITH due(stage, channel, band, due_date, day, not_before, min, max) AS (VALUES ...)
     SELECT ... FROM due JOIN installment i ON i.due_date = due.due_date
-                        JOIN loan l ON l.id = i.loan_id AND l.risk_band = due.band
+                        JOIN loan l ON l.id = i.loan_id
+                        AND COALESCE(l.scored_band, l.risk_band) = due.band
     WHERE <open installment, open loan, balance within the stage's range>
     ON CONFLICT DO NOTHING
 
@@ -174,7 +175,7 @@ def insert_sql(*, from_plan: bool, rows: int, products: int = 0) -> str:
         f"AS (VALUES {values}) "
         f"SELECT l.id, {ids}, i.stage_id, l.debtor_id, i.channel, i.due_date, i.day, "
         f"i.not_before, {literal(ReminderStatus.PLANNED)}, '', 0, '', '', %s FROM {source} "
-        f"WHERE l.risk_band = i.band AND l.status NOT IN {closed}{plan_rule} "
+        f"WHERE COALESCE(l.scored_band, l.risk_band) = i.band AND l.status NOT IN {closed}{plan_rule} "
         f"AND NOT EXISTS (SELECT 1 FROM {case} c WHERE c.debtor_id = l.debtor_id "
         f"AND c.status = {literal(Case.Status.CLOSED)}) "
         f"AND (i.min_balance IS NULL OR {balance} >= i.min_balance) "

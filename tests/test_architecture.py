@@ -1,7 +1,7 @@
 """The layout's rules, checked on the source (see README, "Where things are").
 
 * The domain apps import only the apps to their left, in ``DOMAIN`` order:
-  debtors <- compliance <- messaging <- cases <- reminders <- imports / selfservice.
+  debtors <- compliance <- messaging <- cases <- reminders <- imports / selfservice / scoring.
   ``cases`` comes before ``reminders``: a reminder's call task puts a case in its collector's
   queue, and what reminders must do when something happens to a case (a payment) they learn
   from a signal the cases send (``cases.payments.payment_recorded``).
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # Left to right; the apps of one tier may not import one another.
 DOMAIN = (("debtors",), ("compliance",), ("messaging",), ("cases",), ("reminders",))
-DOMAIN_TOP = ("imports", "selfservice")
+DOMAIN_TOP = ("imports", "selfservice", "scoring")
 SURFACES = ("workspace", "portal", "api")
 PROJECT = "collections_app"
 DEMO = "demo"

@@ -33,6 +33,7 @@ APPS = (
     "reminders",
     "imports",
     "selfservice",
+    "scoring",
     "workspace",
     "portal",
     "api",

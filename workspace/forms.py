@@ -26,6 +26,7 @@ from compliance.rules import validate_rules
 from debtors.audit import actor_display
 from debtors.models import Channel, ContactPoint, Language, Loan, RepaymentPlan
 from debtors.validators import validate_country
+from scoring.scorecard import BANDS as SCORE_BAND_LIMITS
 from workspace import formats
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -57,6 +58,11 @@ class QueueFilterForm(forms.Form):
     promise_today = forms.BooleanField(label=_("Promise due today"), required=False)
     callback_due = forms.BooleanField(label=_("Callback due"), required=False)
     call_task_due = forms.BooleanField(label=_("Call task due"), required=False)
+    score_band = forms.ChoiceField(
+        label=_("Score band"),
+        required=False,
+        choices=[("", _("Any band"))] + [(band, band) for band, _lowest in SCORE_BAND_LIMITS],
+    )
     collector = forms.ModelChoiceField(
         label=_("Collector"), required=False, queryset=get_user_model().objects.none()
     )

@@ -19,6 +19,7 @@ from workspace.views import (
 )
 from workspace.views import case as case_views
 from workspace.views import dashboards as dashboard_views
+from workspace.views import scoring as scoring_pages
 
 case_actions = [
     path("note/", case_views.note_add, name="case-note"),
@@ -111,6 +112,13 @@ urlpatterns = [
     path("manage/users/new/", admin_pages.user_edit, name="user-new"),
     path("manage/users/<int:user_id>/", admin_pages.user_edit, name="user-edit"),
     path("manage/holidays/", admin_pages.holidays, name="holidays"),
+    path("manage/scores/", scoring_pages.score_models, name="score-models"),
+    path(
+        "manage/scores/<int:version>/activate/",
+        scoring_pages.score_model_activate_view,
+        name="score-model-activate",
+    ),
+    path("manage/scores/bands/", scoring_pages.band_rules, name="score-band-rules"),
     path("manage/strategies/", admin_pages.strategies, name="strategies"),
     path("imports/", include(import_pages)),
     path("letters/<int:print_job_id>/pdf/", letters.letter_pdf, name="letter-pdf"),

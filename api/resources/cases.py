@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
@@ -19,6 +19,15 @@ from cases.models import Case
 from cases.roles import COLLECTOR, is_collector, is_supervisor
 from cases.selectors import next_case
 from cases.services import cases_reassign
+from scoring.models import CaseScore
+from scoring.selectors import reason_label
+
+
+class ScoreReasonSerializer(serializers.Serializer):
+    feature = serializers.CharField(help_text=_("The feature's code, e.g. days_past_due."))
+    bin = serializers.IntegerField(help_text=_("The index of the case's bin of the feature."))
+    points = serializers.IntegerField(help_text=_("What the bin costs against the best one."))
+    label = serializers.CharField(help_text=_("The reason in words, in the caller's language."))
 
 
 class CaseSerializer(serializers.ModelSerializer):
@@ -26,9 +35,40 @@ class CaseSerializer(serializers.ModelSerializer):
     closed_reason = serializers.SerializerMethodField(
         help_text=_("Why the case is closed (null while it is not).")
     )
+    score = serializers.SerializerMethodField(
+        help_text=_("The active score model's points (higher: likelier to pay); null if unscored.")
+    )
+    score_band = serializers.SerializerMethodField(
+        help_text=_("A (likeliest to pay within 30 days) to E; null if unscored.")
+    )
+    score_reasons = serializers.SerializerMethodField(
+        help_text=_("Up to three features that cost the score the most points, costliest first.")
+    )
 
     def get_closed_reason(self, case) -> str | None:
         return case.closed_reason or None
+
+    @staticmethod
+    def _score(case):
+        try:
+            return case.score
+        except CaseScore.DoesNotExist:
+            return None
+
+    def get_score(self, case) -> int | None:
+        score = self._score(case)
+        return score.points if score is not None else None
+
+    def get_score_band(self, case) -> str | None:
+        score = self._score(case)
+        return score.band if score is not None else None
+
+    @extend_schema_field(ScoreReasonSerializer(many=True))
+    def get_score_reasons(self, case) -> list[dict]:
+        score = self._score(case)
+        if score is None:
+            return []
+        return [{**reason, "label": reason_label(reason)} for reason in score.reasons]
 
     class Meta:
         model = Case
@@ -45,6 +85,9 @@ class CaseSerializer(serializers.ModelSerializer):
             "broken_promises",
             "last_contact_at",
             "priority",
+            "score",
+            "score_band",
+            "score_reasons",
             "created_at",
             "updated_at",
         ]
@@ -88,15 +131,19 @@ class CaseHistoryEntrySerializer(serializers.Serializer):
     why = serializers.CharField()
 
 
+def _cases_with_scores(user):
+    return cases_for_user(user).select_related("score")
+
+
 class CaseListView(ApiView, generics.ListAPIView):
     serializer_class = CaseSerializer
     filterset_class = CaseFilter
-    scope = staticmethod(cases_for_user)
+    scope = staticmethod(_cases_with_scores)
 
 
 class CaseDetailView(ApiView, generics.RetrieveAPIView):
     serializer_class = CaseSerializer
-    scope = staticmethod(cases_for_user)
+    scope = staticmethod(_cases_with_scores)
 
     @extend_schema(
         request=CaseAssignSerializer,

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from cases.models import Case
+from compliance.models import ContactAttempt
+from debtors.audit import system_actor
 from debtors.crypto import blind_index, encrypt
 from debtors.models import (
     ChannelConsent,
@@ -52,6 +54,9 @@ from debtors.models import (
 from demo.procstat import process_cpu_seconds
 from demo.seeding import derive
 from demo.seeding.generator import DebtorRecord, PortfolioGenerator, derive_loan
+
+# The actor of the seeded history (as the ORM writer's).
+SEED_ACTOR = system_actor("seed_demo")
 
 # Tables in foreign-key order, with the columns this writer fills.
 COLUMNS = {
@@ -171,6 +176,21 @@ COLUMNS = {
         "status",
         "created_at",
         "resolved_at",
+    ),
+    ContactAttempt: (
+        "id",
+        "debtor_id",
+        "loan_id",
+        "contact_point_id",
+        "channel",
+        "direction",
+        "outcome",
+        "occurred_at",
+        "actor_label",
+        "breach",
+        "breach_reasons",
+        "created_at",
+        "completed_at",
     ),
 }
 TABLE_ORDER = tuple(COLUMNS)
@@ -390,6 +410,7 @@ def _count_rows(records: list[DebtorRecord]) -> dict[str, int]:
             for payment in loan.payments:
                 counts[PaymentAllocation] += len(payment.allocations)
             counts[PromiseToPay] += len(loan.promises)
+        counts[ContactAttempt] += len(d.calls)
     return {model._meta.label: n for model, n in counts.items()}
 
 
@@ -695,6 +716,19 @@ class _ChunkWriter:
             counts[RepaymentPlan] += len(loan.plans)
             loan_id += 1
         counts[Loan] += len(d.loans)
+        # The calls' history (see the generator): loans and the mobile by their new ids.
+        first_loan = loan_id - len(d.loans)
+        attempt_write = self.buffers[ContactAttempt].write
+        attempt_id = nxt[ContactAttempt]
+        for call in d.calls:
+            at = call.occurred_at.isoformat()
+            attempt_write(
+                f"{attempt_id}\t{debtor_id}\t{first_loan + call.loan}\t{contact_ids[0]}\t"
+                f"call\toutbound\t{call.outcome}\t{at}\t{SEED_ACTOR}\tf\t[]\t{at}\t{at}\n"
+            )
+            attempt_id += 1
+        counts[ContactAttempt] += len(d.calls)
+        nxt[ContactAttempt] = attempt_id
         nxt[Loan] = loan_id
         nxt[Installment] = inst_id
         nxt[RepaymentPlan] = plan_id

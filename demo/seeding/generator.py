@@ -23,6 +23,7 @@ import datetime as dt
 import functools
 import itertools
 import random
+import zoneinfo
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -125,6 +126,25 @@ PAYMENT_METHODS = (
 )
 PLAN_GRACE_DAYS = 3
 
+# The collectors' calls while a loan is late, over the last CALL_HISTORY_DAYS, every 4 to 9
+# days, in the debtor's daytime. Whether a call is answered is where the portfolio's
+# behaviour shows: a debtor about to pay (a payment of theirs follows within 30 days) answers
+# with CALL_ANSWERED_PAYING, any other with CALL_ANSWERED_NOT_PAYING. So contact success
+# carries a real signal for the propensity score, beside days past due (a debtor who fell
+# behind stays behind: the stages) and broken promises (made after the last payment, never
+# followed by one).
+CALL_HISTORY_DAYS = 150
+CALL_GRACE_DAYS = 3
+CALL_ANSWERED_PAYING = 0.6
+CALL_ANSWERED_NOT_PAYING = 0.12
+CALL_UNANSWERED = ("no_answer", "no_answer", "busy", "left_message")
+# Half the conversations end in a promise: kept when a payment follows within
+# PROMISE_KEPT_DAYS (the promise was for that payment); broken a few days later when none
+# follows for PROMISE_BROKEN_DAYS (a debtor who breaks a promise stays silent a while).
+CALL_PROMISE_SHARE = 0.5
+PROMISE_KEPT_DAYS = 14
+PROMISE_BROKEN_DAYS = 75
+
 
 @dataclass(slots=True)
 class InstallmentRecord:
@@ -220,6 +240,13 @@ class ConsentRecord:
 
 
 @dataclass(slots=True)
+class CallRecord:
+    loan: int  # index into the debtor's loans
+    occurred_at: dt.datetime
+    outcome: str
+
+
+@dataclass(slots=True)
 class DebtorRecord:
     number: int
     external_ref: str
@@ -238,6 +265,7 @@ class DebtorRecord:
     contacts: list[ContactRecord]
     consents: list[ConsentRecord]
     loans: list[LoanRecord]
+    calls: list[CallRecord] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -549,7 +577,69 @@ class PortfolioGenerator:
                 story = None
             ref = f"{self.ref_prefix}L{n:07d}-{j + 1}"
             debtor.loans.append(self._loan(rng, ref, currency, stage, story))
+        debtor.calls = self._calls(n, debtor, zone)
         return debtor
+
+    def _calls(self, n: int, debtor: DebtorRecord, zone: str) -> list[CallRecord]:
+        """The calls made to the debtor's mobile while a loan was late (``CALL_*`` above)."""
+        if debtor.holds or any(c.channel == "call" and c.opted_out_at for c in debtor.consents):
+            return []
+        # A stream of its own: the rest of the debtor is drawn exactly as before.
+        rng = random.Random(self.seed * 7_000_019 + n)
+        today = self.today
+        start = today - dt.timedelta(days=CALL_HISTORY_DAYS)
+        late: list[tuple[dt.date, dt.date, int]] = []
+        for index, loan in enumerate(debtor.loans):
+            if loan.fixed_status:
+                continue
+            for inst in loan.installments:
+                begin = inst.due_date + dt.timedelta(days=CALL_GRACE_DAYS)
+                end = inst.paid_at.date() if inst.paid_at is not None else today
+                end = min(end, today - dt.timedelta(days=1))
+                if end >= max(begin, start):
+                    late.append((max(begin, start), end, index))
+        if not late:
+            return []
+        late.sort()
+        paid = sorted(p.received_at for loan in debtor.loans for p in loan.payments)
+        local = _zone(zone)
+        calls: list[CallRecord] = []
+        day = late[0][0]
+        for begin, end, index in late:
+            day = max(day, begin)
+            while day <= end:
+                at = dt.datetime.combine(
+                    day, dt.time(10 + _below(rng, 7), _below(rng, 60)), local
+                ).astimezone(UTC)
+                following = bisect.bisect_right(paid, at)
+                paying = following < len(paid) and paid[following] <= at + dt.timedelta(days=30)
+                answered = CALL_ANSWERED_PAYING if paying else CALL_ANSWERED_NOT_PAYING
+                outcome = "conversation" if rng.random() < answered else _pick(rng, CALL_UNANSWERED)
+                calls.append(CallRecord(index, at, outcome))
+                if outcome == "conversation" and rng.random() < CALL_PROMISE_SHARE:
+                    self._call_promise(rng, debtor.loans[index], at, paid, following)
+                day += dt.timedelta(days=_int(rng, 4, 9))
+        return calls
+
+    def _call_promise(self, rng, loan: LoanRecord, at, paid, following) -> None:
+        """The promise a conversation ended in: kept by the payment that follows it, or
+        broken when none does in time."""
+        if following < len(paid) and paid[following] <= at + dt.timedelta(days=PROMISE_KEPT_DAYS):
+            received = paid[following]
+            payment = next((p for p in loan.payments if p.received_at == received), None)
+            if payment is not None:
+                loan.promises.append(
+                    PromiseRecord(payment.amount, received.date(), "kept", at, received)
+                )
+            return
+        if following < len(paid) and paid[following] <= at + dt.timedelta(days=PROMISE_BROKEN_DAYS):
+            return
+        promised = at.date() + dt.timedelta(days=_int(rng, 3, 7))
+        resolved = dt.datetime.combine(promised + dt.timedelta(days=1), dt.time(0, 30), UTC)
+        if resolved.date() >= self.today:
+            return
+        amount = max(100, loan.installments[0].amount_due // 100 * 100)
+        loan.promises.append(PromiseRecord(amount, promised, "broken", at, resolved))
 
     def _contact(
         self,
@@ -978,6 +1068,11 @@ _AT_OFFSETS = tuple(dt.timedelta(seconds=3600 + second) for second in range(14 *
 def _at(rng: random.Random, day: dt.date) -> dt.datetime:
     """A time between 01:00 and 15:00 UTC on ``day``."""
     return _midnight(day) + _AT_OFFSETS[int(rng.random() * 14 * 3600)]
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(name: str) -> dt.tzinfo:
+    return zoneinfo.ZoneInfo(name) if name else UTC
 
 
 @functools.lru_cache(maxsize=65536)

@@ -15,9 +15,11 @@ from django.db import transaction
 from simple_history.utils import bulk_create_with_history
 
 from cases.models import Case
+from compliance.models import ContactAttempt, Direction
 from debtors.audit import acting_as, system_actor
 from debtors.crypto import blind_index
 from debtors.models import (
+    Channel,
     ChannelConsent,
     ContactPoint,
     Debtor,
@@ -114,8 +116,10 @@ def _write_chunk(records: list[DebtorRecord], today: dt.date, counts: dict[str, 
             )
     contacts = iter(_create(ContactPoint, contacts, counts))
     consents = []
+    points_by_debtor = []
     for debtor, d in zip(debtors, records, strict=True):
         points = [next(contacts) for _c in d.contacts]
+        points_by_debtor.append(points)
         for c in d.consents:
             consents.append(
                 ChannelConsent(
@@ -255,6 +259,29 @@ def _write_chunk(records: list[DebtorRecord], today: dt.date, counts: dict[str, 
                     )
                 )
     _create(PaymentAllocation, allocations, counts)
+
+    # The calls' history: facts of the past, as an import would record them (no gate now).
+    attempts = []
+    loan_iter = iter(loans)
+    for debtor, d, points in zip(debtors, records, points_by_debtor, strict=True):
+        own_loans = [next(loan_iter) for _loan in d.loans]
+        for call in d.calls:
+            attempts.append(
+                ContactAttempt(
+                    debtor=debtor,
+                    loan=own_loans[call.loan],
+                    contact_point=points[0],
+                    channel=Channel.CALL,
+                    direction=Direction.OUTBOUND,
+                    outcome=call.outcome,
+                    occurred_at=call.occurred_at,
+                    actor_label=system_actor(ACTOR),
+                    created_at=call.occurred_at,
+                    completed_at=call.occurred_at,
+                )
+            )
+    ContactAttempt.objects.bulk_create(attempts, batch_size=1000)
+    counts[ContactAttempt._meta.label] = counts.get(ContactAttempt._meta.label, 0) + len(attempts)
 
     cases = []
     for debtor, d, derived_loans in zip(debtors, records, derived_by_debtor, strict=True):

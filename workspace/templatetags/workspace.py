@@ -103,6 +103,7 @@ def queue_row(case, decision, amounts, with_selection: bool = False):
         ),
         format_html('<td class="num">{}</td>', num(case.priority)),
         format_html('<td class="num">{}</td>', num(case.max_days_past_due)),
+        format_html("<td>{}</td>", case.score_band or "—"),
         format_html('<td class="num">{}</td>', balances(amounts)),
         format_html("<td>{}</td>", choice_label(type(case), "status", case.status)),
         format_html("<td>{}</td>", contactable(decision)),

@@ -37,6 +37,7 @@ from messaging.channels.base import OutcomeUnknown, PermanentError, TransientErr
 from messaging.inbound import lost_contact
 from messaging.models import MessageTemplate
 from reminders.defaults import template_label
+from scoring.selectors import score_of_case
 from workspace.forms import (
     CloseCaseForm,
     ContactPointStatusForm,
@@ -144,6 +145,7 @@ def _case_page(request: HttpRequest, case, *, status: int = 200, **overrides) ->
         "call_bar": call_bar(debtor, contact_points, pending=pending, now=now),
         "timeline": timeline(debtor, loans=loans),
         "call_now": contactability([debtor], channel=Channel.CALL, at=now).get(debtor.pk),
+        "score": score_of_case(case),
         "blocked": overrides.get("blocked"),
         "debtor_zone": _debtor_zone(debtor, overrides.get("blocked")),
         "viewer_zone": timezone.get_current_timezone_name(),

@@ -34,6 +34,7 @@ def _filters(request: HttpRequest) -> tuple[QueueFilterForm, selectors.QueueFilt
             promise_today=bool(data.get("promise_today")),
             callback_due=bool(data.get("callback_due")),
             call_task_due=bool(data.get("call_task_due")),
+            score_band=data.get("score_band") or "",
             collector_id=collector.pk if collector else None,
             collector_ids=tuple(team_member_ids(team)) if team else None,
         )

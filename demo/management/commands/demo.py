@@ -1,9 +1,10 @@
 """``manage.py demo``: what ``make demo`` runs.
 
 Brings the database up to date (the embedded PostgreSQL server when ``DATABASE_URL`` is not
-set), seeds the demo portfolio once, plans and sends today's reminders in-process, creates and
-prints the demo users, then serves the back office until Ctrl-C, and stops the embedded
-server on the way out. Running it again keeps the data.
+set), seeds the demo portfolio once and trains and activates a first score model on it, plans
+and sends today's reminders in-process, creates and prints the demo users, then serves the
+back office until Ctrl-C, and stops the embedded server on the way out. Running it again keeps
+the data.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import signal
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from collections_app import embedded_db
+from scoring.models import ScoreModel
 
 
 def _interrupt(signum, frame):
@@ -42,6 +44,13 @@ class Command(BaseCommand):
         try:
             call_command("migrate", interactive=False, verbosity=0)
             call_command("seed_demo", if_empty=True)
+            if not ScoreModel.objects.exists():
+                # The demo's history holds a real signal: a first score model learns it and
+                # scores every case (the score models page shows it).
+                try:
+                    call_command("train_score", activate=True)
+                except CommandError as error:
+                    self.stdout.write(f"No score model: {error}")
             call_command("plan_reminders")
             call_command("dispatch_reminders")
             call_command("create_demo_users")
