@@ -410,17 +410,12 @@ class Team(models.Model):
         return self.name
 
 
-class AssignmentRule(models.Model):
-    """Who gets a new case: the first active rule (lowest ``order``) whose conditions the case
-    meets deals it to one of its collectors. A condition left empty matches anything."""
+class CaseConditions(models.Model):
+    """Which cases: the debtor's country and language, the product and risk band of one of its
+    open loans, and ranges of days past due and of outstanding balance. An empty condition
+    matches anything (``cases.assignment.rule_condition``). Assignment rules and experiments'
+    populations are written in these terms."""
 
-    class Method(models.TextChoices):
-        ROUND_ROBIN = "round_robin", _("Round robin")
-        LEAST_LOADED = "least_loaded", _("Least loaded (fewest cases not closed)")
-
-    name = models.CharField(_("name"), max_length=100)
-    order = models.PositiveIntegerField(_("order"), default=0)
-    is_active = models.BooleanField(_("active"), default=True)
     countries = ArrayField(
         models.CharField(max_length=2), blank=True, default=list, verbose_name=_("countries")
     )
@@ -444,6 +439,22 @@ class AssignmentRule(models.Model):
     max_outstanding = models.DecimalField(
         _("to outstanding"), max_digits=19, decimal_places=4, null=True, blank=True
     )
+
+    class Meta:
+        abstract = True
+
+
+class AssignmentRule(CaseConditions):
+    """Who gets a new case: the first active rule (lowest ``order``) whose conditions the case
+    meets deals it to one of its collectors. A condition left empty matches anything."""
+
+    class Method(models.TextChoices):
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Least loaded (fewest cases not closed)")
+
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
     collectors = models.ManyToManyField(
         settings.AUTH_USER_MODEL, related_name="assignment_rules", verbose_name=_("collectors")
     )

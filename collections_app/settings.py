@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "scoring.tasks.score_cases",
         "schedule": crontab(minute=40, hour=23),
     },
+    # Cases that newly match a running experiment get their arm.
+    "enrol-experiments": {"task": "scoring.tasks.enrol_experiments", "schedule": 3600.0},
     # Rejected rows are kept IMPORT_REJECTED_ROWS_DAYS to be fixed, then deleted.
     "expire-rejected-rows": {
         "task": "imports.tasks.expire_rejected_rows",

@@ -8,6 +8,8 @@ admin makes each score band do.
   open case at once: points, probability, band and the three reason codes.
 * ``BandRule``: per band, the reminder strategy's risk band and the queue-priority weight that
   replace the imported risk label while a model is active.
+* ``Experiment``, its ``Arm``s and the ``ArmAssignment`` of each case that entered it
+  (``scoring.experiments``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import Case
+from cases.models import Case, CaseConditions
 from debtors.audit import audited_history
 from debtors.models import Loan
 from scoring.scorecard import BANDS
@@ -117,3 +119,105 @@ class BandRule(models.Model):
 
     def __str__(self) -> str:
         return _("Band %(band)s") % {"band": self.band}
+
+
+class Experiment(CaseConditions):
+    """A champion/challenger experiment: which cases (its population, in the terms of an
+    assignment rule), the arms they are shared among, what decides, and when."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        RUNNING = "running", _("Running")
+        STOPPED = "stopped", _("Stopped")
+
+    class Metric(models.TextChoices):
+        RECOVERY = "recovery", _("Recovery rate")
+        CURE = "cure", _("Cure rate")
+        PROMISE_KEPT = "promise_kept", _("Promise-kept rate")
+        OPT_OUT = "opt_out", _("Opt-out rate")
+        DISPUTE = "dispute", _("Dispute and complaint rate")
+        CONTACTS = "contacts", _("Contacts per 1,000 collected")
+
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.DRAFT
+    )
+    primary_metric = models.CharField(
+        _("primary metric"), max_length=16, choices=Metric.choices, default=Metric.RECOVERY
+    )
+    starts_on = models.DateField(_("starts on"))
+    planned_end_on = models.DateField(_("planned end"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    stopped_at = models.DateTimeField(_("stopped at"), null=True, blank=True)
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ("-id",)
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Arm(models.Model):
+    """One way of working the experiment's cases: a reminder strategy (none for a hold-out)
+    and a queue weight, for a share of the entrants."""
+
+    class Kind(models.TextChoices):
+        CHAMPION = "champion", _("Champion")
+        CHALLENGER = "challenger", _("Challenger")
+        HOLDOUT = "holdout", _("Hold-out (no reminders)")
+
+    experiment = models.ForeignKey(
+        Experiment, on_delete=models.CASCADE, related_name="arms", verbose_name=_("experiment")
+    )
+    name = models.CharField(_("name"), max_length=60)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    strategy = models.ForeignKey(
+        "reminders.ReminderStrategy",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reminder strategy"),
+    )
+    queue_weight = models.IntegerField(_("queue weight"), default=0)
+    share = models.PositiveSmallIntegerField(_("share (%)"))
+
+    history = audited_history()
+
+    class Meta:
+        ordering = ("experiment", "id")
+        verbose_name = _("arm")
+        verbose_name_plural = _("arms")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArmAssignment(models.Model):
+    """A case's arm, recorded when it entered the experiment and never recomputed, with what
+    the metrics are measured from."""
+
+    experiment = models.ForeignKey(Experiment, on_delete=models.CASCADE, related_name="assignments")
+    arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="assignments")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    entered_at = models.DateTimeField(_("entered at"))
+    outstanding_at_entry = models.DecimalField(
+        _("outstanding at entry"), max_digits=19, decimal_places=4
+    )
+    days_past_due_at_entry = models.PositiveIntegerField(_("days past due at entry"))
+
+    class Meta:
+        verbose_name = _("arm assignment")
+        verbose_name_plural = _("arm assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["experiment", "case"], name="one_arm_per_case")
+        ]
+        indexes = [models.Index(fields=["arm", "entered_at"], name="assignment_arm_entered")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} → {self.arm_id}"

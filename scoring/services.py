@@ -3,10 +3,10 @@
 ``score_cases`` is set-based whatever the portfolio's size (target: 1,000,000 loans in under
 60 s, ``make bench``): one ``INSERT ... SELECT ... ON CONFLICT`` computes every open case's
 features as of today (``scoring.features``), its points, probability, band and reason codes;
-then two UPDATEs hand the bands' rules to the work: the case's band and queue weight
-(``Case.score_band``, ``Case.score_weight``) and the reminder band of its open loans
-(``Loan.scored_band``), which replace the imported risk label. Without an active model it clears all three, so the imported
-label rules again.
+then ``scoring.levers`` hands the bands' rules (and the experiments' arms) to the work: the
+case's band and queue weight (``Case.score_band``, ``Case.score_weight``) and the reminder band
+of its open loans (``Loan.scored_band``), which replace the imported risk label. Without an
+active model it clears them, so the imported label rules again.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from cases.priorities import case_priorities_refresh
 from debtors.audit import acting_as
 from debtors.models import Loan
 from scoring import scorecard
+from scoring.experiments import work_levers_apply
 from scoring.features import FEATURES, feature_sql
 from scoring.models import BandRule, CaseScore, ScoreModel
 
@@ -74,15 +75,13 @@ FROM s
 
 @transaction.atomic
 def score_cases(*, today: dt.date | None = None) -> dict[str, int]:
-    """Score every open case with the active model and apply the band rules; returns counts
-    (``scored``, ``cleared``, ``weights``, ``loans``)."""
+    """Score every open case with the active model and pull the levers (``scoring.levers``);
+    returns counts (``scored``, ``cleared``, ``weights``, ``loans``, ``closed``)."""
     today = today or timezone.localdate()
     model = ScoreModel.active()
-    score, case, loan = CaseScore._meta.db_table, Case._meta.db_table, Loan._meta.db_table
-    rule = BandRule._meta.db_table
+    score, case = CaseScore._meta.db_table, Case._meta.db_table
     closed_case = Case.Status.CLOSED
-    closed_loans = ", ".join(f"'{status}'" for status in Loan.CLOSED_STATUSES)
-    counts = {"scored": 0, "cleared": 0, "weights": 0, "loans": 0}
+    counts = {"scored": 0, "cleared": 0}
     with connection.cursor() as cursor:
         if model is not None:
             card = scorecard.Scorecard.from_json(model.scorecard)
@@ -104,24 +103,7 @@ def score_cases(*, today: dt.date | None = None) -> dict[str, int]:
         else:
             cursor.execute(f"DELETE FROM {score}")  # noqa: S608
         counts["cleared"] = cursor.rowcount
-        cursor.execute(
-            f"UPDATE {case} c SET score_band = w.band, score_weight = w.weight FROM ("  # noqa: S608
-            f"SELECT c2.id, COALESCE(s.band, '') AS band, COALESCE(r.priority_weight, 0) AS weight "
-            f"FROM {case} c2 LEFT JOIN {score} s ON s.case_id = c2.id "
-            f"LEFT JOIN {rule} r ON r.band = s.band) w "
-            "WHERE w.id = c.id AND (c.score_weight IS DISTINCT FROM w.weight "
-            "OR c.score_band IS DISTINCT FROM w.band)"
-        )
-        counts["weights"] = cursor.rowcount
-        cursor.execute(
-            f"UPDATE {loan} l SET scored_band = n.band FROM ("  # noqa: S608
-            f"SELECT l2.id, CASE WHEN l2.status IN ({closed_loans}) THEN NULL "
-            f"ELSE r.reminder_band END AS band FROM {loan} l2 "
-            f"LEFT JOIN {case} c ON c.debtor_id = l2.debtor_id "
-            f"LEFT JOIN {score} s ON s.case_id = c.id LEFT JOIN {rule} r ON r.band = s.band"
-            ") n WHERE n.id = l.id AND l.scored_band IS DISTINCT FROM n.band"
-        )
-        counts["loans"] = cursor.rowcount
+    counts.update(work_levers_apply())
     if counts["weights"]:
         case_priorities_refresh()
     return counts

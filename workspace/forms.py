@@ -13,6 +13,7 @@ import zoneinfo
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +27,9 @@ from compliance.rules import validate_rules
 from debtors.audit import actor_display
 from debtors.models import Channel, ContactPoint, Language, Loan, RepaymentPlan
 from debtors.validators import validate_country
+from reminders.models import ReminderStrategy
+from scoring.experiments import experiment_dates
+from scoring.models import Experiment
 from scoring.scorecard import BANDS as SCORE_BAND_LIMITS
 from workspace import formats
 
@@ -593,18 +597,10 @@ def _codes(value: str) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-class AssignmentRuleForm(forms.Form):
-    """An assignment rule, in fields rather than JSON; an empty condition matches anything."""
+class PopulationForm(forms.Form):
+    """Which cases: the conditions of an assignment rule or an experiment's population; an
+    empty condition matches anything."""
 
-    name = forms.CharField(label=_("Name"), max_length=100)
-    order = forms.IntegerField(
-        label=_("Order"),
-        min_value=0,
-        max_value=100000,
-        initial=10,
-        help_text=_("Rules are tried from the lowest order up."),
-    )
-    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     countries = forms.CharField(
         label=_("Countries"),
         required=False,
@@ -641,17 +637,17 @@ class AssignmentRuleForm(forms.Form):
     max_outstanding = forms.DecimalField(
         label=_("To outstanding"), required=False, min_value=0, max_digits=19, decimal_places=4
     )
-    collectors = forms.ModelMultipleChoiceField(
-        label=_("Collectors"),
-        queryset=get_user_model().objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    method = forms.ChoiceField(label=_("Method"), choices=AssignmentRule.Method.choices)
 
-    def __init__(self, *args, collectors=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        if collectors is not None:
-            self.fields["collectors"].queryset = collectors
+    POPULATION_FIELDS = (
+        "countries",
+        "languages",
+        "products",
+        "risk_bands",
+        "min_days_past_due",
+        "max_days_past_due",
+        "min_outstanding",
+        "max_outstanding",
+    )
 
     def clean_countries(self) -> list[str]:
         codes = [code.upper() for code in _codes(self.cleaned_data["countries"])]
@@ -665,23 +661,91 @@ class AssignmentRuleForm(forms.Form):
     def clean_products(self) -> list[str]:
         return _codes(self.cleaned_data["products"])
 
-    @staticmethod
-    def initial_of(rule: AssignmentRule) -> dict:
+    @classmethod
+    def population_of(cls, obj) -> dict:
+        initial = {name: getattr(obj, name) for name in cls.POPULATION_FIELDS}
+        initial["countries"] = ", ".join(obj.countries)
+        initial["products"] = ", ".join(obj.products)
+        return initial
+
+
+class AssignmentRuleForm(PopulationForm):
+    """An assignment rule, in fields rather than JSON; an empty condition matches anything."""
+
+    field_order = ("name", "order", "is_active", *PopulationForm.POPULATION_FIELDS)
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    order = forms.IntegerField(
+        label=_("Order"),
+        min_value=0,
+        max_value=100000,
+        initial=10,
+        help_text=_("Rules are tried from the lowest order up."),
+    )
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
+    collectors = forms.ModelMultipleChoiceField(
+        label=_("Collectors"),
+        queryset=get_user_model().objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=AssignmentRule.Method.choices)
+
+    def __init__(self, *args, collectors=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if collectors is not None:
+            self.fields["collectors"].queryset = collectors
+
+    @classmethod
+    def initial_of(cls, rule: AssignmentRule) -> dict:
         return {
             "name": rule.name,
             "order": rule.order,
             "is_active": rule.is_active,
-            "countries": ", ".join(rule.countries),
-            "languages": rule.languages,
-            "products": ", ".join(rule.products),
-            "risk_bands": rule.risk_bands,
-            "min_days_past_due": rule.min_days_past_due,
-            "max_days_past_due": rule.max_days_past_due,
-            "min_outstanding": rule.min_outstanding,
-            "max_outstanding": rule.max_outstanding,
+            **cls.population_of(rule),
             "collectors": list(rule.collectors.all()),
             "method": rule.method,
         }
+
+
+class ExperimentForm(PopulationForm):
+    """A champion/challenger experiment: its name, population, metric and dates, and up to
+    three arms (champion, challenger, an optional hold-out)."""
+
+    field_order = ("name", "primary_metric", "starts_on", "planned_end_on")
+
+    name = forms.CharField(label=_("Name"), max_length=100)
+    primary_metric = forms.ChoiceField(label=_("Primary metric"), choices=Experiment.Metric.choices)
+    starts_on = forms.DateField(
+        label=_("Starts on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    planned_end_on = forms.DateField(
+        label=_("Planned end"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("starts_on"), data.get("planned_end_on")
+        if start and end:
+            try:
+                experiment_dates(start, end, today=timezone.localdate())
+            except ValidationError as error:
+                for field, errors in error.message_dict.items():
+                    self.add_error(field, errors)
+        return data
+
+
+class ArmForm(forms.Form):
+    """One arm: a reminder strategy (none for a hold-out), a queue weight and a share."""
+
+    name = forms.CharField(label=_("Name"), max_length=60)
+    strategy = forms.ModelChoiceField(
+        label=_("Reminder strategy"),
+        required=False,
+        queryset=ReminderStrategy.objects.filter(is_active=True),
+        empty_label=_("None (a hold-out)"),
+    )
+    queue_weight = forms.IntegerField(label=_("Queue weight"), min_value=-100000, max_value=100000)
+    share = forms.IntegerField(label=_("Share (%)"), min_value=0, max_value=100)
 
 
 class CloseCaseForm(forms.Form):

@@ -19,6 +19,7 @@ from workspace.views import (
 )
 from workspace.views import case as case_views
 from workspace.views import dashboards as dashboard_views
+from workspace.views import experiments as experiment_pages
 from workspace.views import scoring as scoring_pages
 
 case_actions = [
@@ -119,6 +120,18 @@ urlpatterns = [
         name="score-model-activate",
     ),
     path("manage/scores/bands/", scoring_pages.band_rules, name="score-band-rules"),
+    path("experiments/", experiment_pages.experiments, name="experiments"),
+    path("experiments/new/", experiment_pages.experiment_new, name="experiment-new"),
+    path(
+        "experiments/<int:experiment_id>/",
+        experiment_pages.experiment_detail,
+        name="experiment-detail",
+    ),
+    path(
+        "experiments/<int:experiment_id>/<slug:action>/",
+        experiment_pages.experiment_action,
+        name="experiment-action",
+    ),
     path("manage/strategies/", admin_pages.strategies, name="strategies"),
     path("imports/", include(import_pages)),
     path("letters/<int:print_job_id>/pdf/", letters.letter_pdf, name="letter-pdf"),

@@ -13,11 +13,24 @@
     return {};
   }
 
+  // A dataset with "band_of" is the lower or ("band_top") upper edge of an interval around the
+  // line whose "arm" it names: drawn without points in that line's colour, the area between
+  // the two edges shaded.
   function drawPanel(canvas, spec, panel) {
-    var datasets = panel.datasets.map(function (ds, i) {
-      var colour = palette[i % palette.length];
-      return { label: ds.label, data: ds.data, backgroundColor: colour, borderColor: colour,
-               spanGaps: true, tension: 0.2 };
+    var colours = {};
+    var lines = 0;
+    var datasets = panel.datasets.map(function (ds) {
+      if (ds.band_of === undefined) {
+        var colour = palette[lines % palette.length];
+        lines += 1;
+        if (ds.arm !== undefined) { colours[ds.arm] = colour; }
+        return { label: ds.label, data: ds.data, backgroundColor: colour, borderColor: colour,
+                 spanGaps: true, tension: 0.2 };
+      }
+      var edge = colours[ds.band_of] || palette[0];
+      return { label: ds.label, data: ds.data, borderColor: "transparent",
+               backgroundColor: edge + "33", pointRadius: 0, spanGaps: true, tension: 0.2,
+               fill: ds.band_top ? "-1" : false };
     });
     new Chart(canvas, {
       type: spec.kind,
@@ -28,7 +41,8 @@
           x: { stacked: spec.stacked },
           y: { stacked: spec.stacked, beginAtZero: true, ticks: yTicks(spec) }
         },
-        plugins: { legend: { display: datasets.length > 1, position: "bottom" } }
+        plugins: { legend: { display: datasets.length > 1, position: "bottom",
+                             labels: { filter: function (item) { return item.text !== ""; } } } }
       }
     });
   }
