@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
 
 import psycopg2  # noqa: E402
 
-from bench import gate, imports, pages, reminders, report, seed, webhooks  # noqa: E402
+from bench import gate, imports, pages, reminders, report, scoring, seed, webhooks  # noqa: E402
 from bench.context import (  # noqa: E402
     BENCH_DATABASE,
     DEFAULT_DATABASE_URL,
@@ -36,7 +36,7 @@ from bench.context import (  # noqa: E402
     with_database,
 )
 
-BENCHMARKS = [seed, gate, reminders, pages, webhooks, imports]
+BENCHMARKS = [seed, gate, reminders, scoring, pages, webhooks, imports]
 
 
 def main(argv: list[str] | None = None) -> int:
