@@ -442,7 +442,9 @@ def _worker(generator: PortfolioGenerator, index: int, workers: int, chunk: int,
             if keep is not None:
                 debtors, last_loans = keep
                 records = records[:debtors]
-                records[-1].loans = records[-1].loans[:last_loans]
+                # The last debtor made again with its loans capped, as the generator makes it
+                # (its calls follow the loans it keeps).
+                records[-1] = generator.record(start + debtors - 1, loan_cap=last_loans)
             conn.send(("counts", number, _count_rows(records)))
             writer = _ChunkWriter(first_ids, now, generator.today)
             for record in records:

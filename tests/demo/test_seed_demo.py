@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 
 from cases.models import Case
+from compliance.models import ContactAttempt
 from debtors.models import (
     ChannelConsent,
     ContactPoint,
@@ -352,6 +353,22 @@ class TestCopyPath:
             assert bands[band] > 0, band
         # Benchmark data: no history rows (see demo.seeding.copy).
         assert not Loan.history.exists()
+
+    def test_an_exact_number_of_loans_caps_the_last_debtor_and_its_calls(self):
+        """The last debtor keeps only some of its loans: its calls follow the loans kept."""
+        generator = PortfolioGenerator(seed=23, today=TODAY, debtors=400)
+        loans, capped = 0, None
+        for n in range(400):
+            whole = generator.record(n)
+            if len(whole.loans) > 1 and any(call.loan >= 1 for call in whole.calls):
+                capped = loans + 1  # this debtor keeps its first loan only
+                break
+            loans += len(whole.loans)
+        assert capped is not None
+        seed_portfolio(seed=23, loans=capped, today=TODAY, method="copy", chunk_debtors=7)
+        assert Loan.objects.count() == capped
+        assert not ContactAttempt.objects.exclude(loan__debtor=F("debtor")).exists()
+        assert_portfolio_consistent()
 
     def test_copy_and_orm_produce_the_same_portfolio(self):
         orm = _fingerprint_of_run(seed=33, debtors=80, method="orm")

@@ -1,7 +1,8 @@
 """``manage.py demo``: what ``make demo`` runs.
 
 Brings the database up to date (the embedded PostgreSQL server when ``DATABASE_URL`` is not
-set), seeds the demo portfolio once and trains and activates a first score model on it, plans
+set), seeds the demo portfolio once, trains and activates a first score model on it and starts
+a demo experiment (begun 45 days ago, so that its page has results), plans
 and sends today's reminders in-process, creates and prints the demo users, then serves the
 back office until Ctrl-C, and stops the embedded server on the way out. Running it again keeps
 the data.
@@ -9,15 +10,56 @@ the data.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from collections_app import embedded_db
-from scoring.models import ScoreModel
+from debtors.audit import system_actor
+from reminders.models import ReminderStrategy
+from scoring.experiments import experiment_create, experiment_start
+from scoring.models import Arm, Experiment, ScoreModel
+
+
+def demo_experiment() -> Experiment:
+    """A running experiment begun 45 days ago on the cases past due, so that its page has
+    results to show: standard (champion, 50%) against firm (30%) with a 20% hold-out. Its
+    cases entered on its first day with what they owe today (demo data, not a record)."""
+    actor = system_actor("demo")
+    today = timezone.localdate()
+    start = today - dt.timedelta(days=45)
+    strategies = {s.slug: s for s in ReminderStrategy.objects.filter(slug__in=["standard", "firm"])}
+    experiment = experiment_create(
+        actor=actor,
+        name="Firm reminders for cases past due",
+        primary_metric=Experiment.Metric.RECOVERY,
+        starts_on=start,
+        planned_end_on=today + dt.timedelta(days=45),
+        min_days_past_due=1,
+        arms=[
+            {
+                "name": "Standard",
+                "kind": Arm.Kind.CHAMPION,
+                "strategy": strategies.get("standard"),
+                "share": 50,
+            },
+            {
+                "name": "Firm",
+                "kind": Arm.Kind.CHALLENGER,
+                "strategy": strategies.get("firm"),
+                "share": 30,
+            },
+            {"name": "Hold-out", "kind": Arm.Kind.HOLDOUT, "strategy": None, "share": 20},
+        ],
+    )
+    began = timezone.make_aware(dt.datetime.combine(start, dt.time(9, 0)))
+    experiment_start(experiment=experiment, actor=actor, now=began)
+    return experiment
 
 
 def _interrupt(signum, frame):
@@ -51,6 +93,8 @@ class Command(BaseCommand):
                     call_command("train_score", activate=True)
                 except CommandError as error:
                     self.stdout.write(f"No score model: {error}")
+            if not Experiment.objects.exists():
+                demo_experiment()
             call_command("plan_reminders")
             call_command("dispatch_reminders")
             call_command("create_demo_users")
