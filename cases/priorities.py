@@ -6,7 +6,8 @@ loans, broken promises, the last conversation) and then the priority, for every 
 some debtors' cases: after an action on a case, when the weights change, and every night
 (dates move on). Two set-based UPDATEs whatever the number of cases: the facts first, then
 the priority from them and from what is due today (a promise, a callback). The case's
-``score_weight`` (the weight of its score band, written by ``scoring``) is added as it is.
+``score_weight`` (the weight of its score band, written by ``scoring``) is added as it is;
+``scoring`` moves the priority by a weight's change when it writes one.
 """
 
 from __future__ import annotations

@@ -55,7 +55,10 @@ def levers_apply() -> dict[str, int]:
     arms, params = _arm_bands_sql()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {case} c SET score_band = w.band, score_weight = w.weight FROM ("  # noqa: S608 - names from the models
+            # The priority holds the weight as a term of its sum (cases.priorities): it moves by
+            # the weight's change, so no refresh of every case's queue facts is needed.
+            f"UPDATE {case} c SET score_band = w.band, score_weight = w.weight, "  # noqa: S608 - names from the models
+            "priority = c.priority - c.score_weight + w.weight FROM ("
             f"SELECT c2.id, COALESCE(s.band, '') AS band, "
             f"COALESCE(r.priority_weight, 0) + COALESCE(arm.weight, 0) AS weight "
             f"FROM {case} c2 LEFT JOIN {score} s ON s.case_id = c2.id "

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cases.models import Case
-from cases.priorities import case_priorities_refresh
 from debtors.audit import acting_as
 from debtors.models import Loan
 from scoring import scorecard
@@ -104,8 +103,6 @@ def score_cases(*, today: dt.date | None = None) -> dict[str, int]:
             cursor.execute(f"DELETE FROM {score}")  # noqa: S608
         counts["cleared"] = cursor.rowcount
     counts.update(work_levers_apply())
-    if counts["weights"]:
-        case_priorities_refresh()
     return counts
 
 

@@ -168,6 +168,9 @@ def test_the_band_chooses_the_reminder_strategy_and_weighs_in_the_queue():
     loan.refresh_from_db()
     assert loan.scored_band == "high" and loan.risk_band == "low"
     assert Case.objects.get(pk=case.pk).priority == before + 250
+    # The priority moved by the weight is the one a full refresh computes.
+    assert case_priorities_refresh() == 0
+    assert Case.objects.get(pk=case.pk).priority == before + 250
     planner.plan(now=now)
     assert set(Reminder.objects.values_list("stage__strategy__slug", flat=True)) == {"firm"}
 
