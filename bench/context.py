@@ -21,6 +21,13 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 BENCH_DATABASE = "collections_bench"
 
 
+def ledger_anchors_path(database_url: str) -> Path:
+    """The ledger's anchor file of a benchmark database: its own, never the demo's (the anchors
+    of a database recreated for a run would not match the new chain)."""
+    name = database_url.rstrip("/").rpartition("/")[2] or "bench"
+    return ROOT / "var" / "bench" / f"{name}-ledger-anchors.jsonl"
+
+
 @dataclass
 class Result:
     """One figure of a benchmark, with its target when it has one."""
@@ -59,6 +66,7 @@ class Context:
                 "REDIS_URL": self.redis_url,
                 "APP_ENV": "development",
                 "DEBUG": "false",  # no query log growing in long runs
+                "LEDGER_ANCHOR_PATH": str(ledger_anchors_path(self.database_url)),
             }
         )
         env.update(extra)

@@ -631,6 +631,10 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit("The benchmark runs against a local database only.")
         _ensure_database(url)
         os.environ["DATABASE_URL"] = url
+        # Its own anchor file, never the demo's (bench.context).
+        from bench.context import ledger_anchors_path
+
+        os.environ.setdefault("LEDGER_ANCHOR_PATH", str(ledger_anchors_path(url)))
         os.environ.setdefault("APP_ENV", "test")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "collections_app.settings")
     import django

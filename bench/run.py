@@ -32,6 +32,7 @@ from bench.context import (  # noqa: E402
     DEFAULT_REDIS_URL,
     Context,
     dsn_from_url,
+    ledger_anchors_path,
     machine_facts,
     with_database,
 )
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     _refuse_shared_database(base_url, args.database)
     print(f"Recreating {args.database} and migrating it")
     _recreate_database(base_url, args.database)
+    # A new database, a new chain: the anchors of the one dropped go with it.
+    ledger_anchors_path(bench_url).unlink(missing_ok=True)
     ctx = Context(bench_url, redis_url, options={"loans": args.loans, "seed": args.seed})
     migrated = ctx.manage("migrate", "--noinput")
     print(f"  migrated in {migrated.seconds:.1f}s")
