@@ -79,6 +79,7 @@ usable = ["unverified", "verified"]
 # one debtor per number or address: a number shared by two chosen debtors would make two
 # replies of one.
 mobiles, emails, taken, chosen, after = {}, {}, set(), [], 0
+started = timezone.now()
 while len(chosen) < count:
     ids = list(
         ContactPoint.objects.filter(kind="email", status__in=usable, debtor_id__gt=after)
@@ -96,7 +97,13 @@ while len(chosen) < count:
         if debtor_id not in found and value not in taken:
             found[debtor_id] = value
             taken.add(value)
-    chosen += [d for d in ids if d in emails and d in mobiles]
+    # Not a debtor another benchmark contacted at a pinned future instant (the reminders'
+    # dispatch): a message "sent" after a STOP rightly blocks the STOP's confirmation.
+    contacted_later = set(
+        ContactAttempt.objects.filter(debtor_id__in=ids, occurred_at__gt=started)
+        .values_list("debtor_id", flat=True)
+    )
+    chosen += [d for d in ids if d in emails and d in mobiles and d not in contacted_later]
 chosen = chosen[:count]
 now = timezone.now()
 with transaction.atomic():
