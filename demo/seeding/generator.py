@@ -372,8 +372,9 @@ class PortfolioGenerator:
     def record(self, n: int, *, loan_cap: int | None = None) -> DebtorRecord:
         """Debtor ``n`` (from 0), whatever came before it.
 
-        ``loan_cap`` keeps only its first loans: the same as generating it whole and dropping
-        the rest, since nothing is drawn after the loans.
+        ``loan_cap`` keeps only its first loans: they are the ones generating it whole would
+        make (the loans come last from the debtor's stream); the calls, drawn from a stream of
+        their own, follow the loans it keeps.
         """
         return self._debtor(random.Random(self.seed * 1_000_003 + n), n, loan_cap)
 
