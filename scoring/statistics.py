@@ -36,21 +36,33 @@ class Estimate:
     value: float
     se: float
     n: int
+    # An interval of its own (a proportion's Wilson interval), else value +- 1.96 se.
+    bounds: tuple[float, float] | None = None
 
     @property
     def low(self) -> float:
-        return self.value - Z95 * self.se
+        return self.bounds[0] if self.bounds else self.value - Z95 * self.se
 
     @property
     def high(self) -> float:
-        return self.value + Z95 * self.se
+        return self.bounds[1] if self.bounds else self.value + Z95 * self.se
 
 
 def proportion(successes: int, trials: int) -> Estimate:
+    """A share with its standard error (for comparisons) and its Wilson score interval, which
+    stays within 0 and 1 and is not empty at 0 or 1 (the normal one is, for few cases)."""
     if trials <= 0:
         return Estimate(0.0, 0.0, 0)
     p = successes / trials
-    return Estimate(p, math.sqrt(max(p * (1 - p), 0.0) / trials), trials)
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = Z95 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials)) / (1 + z2 / trials)
+    return Estimate(
+        p,
+        math.sqrt(max(p * (1 - p), 0.0) / trials),
+        trials,
+        (max(0.0, centre - half), min(1.0, centre + half)),
+    )
 
 
 def mean(total: float, total_of_squares: float, n: int) -> Estimate:
@@ -89,6 +101,8 @@ class Comparison:
     high: float
     p_value: float  # always valid: may be read after every look
     significant: bool
+    # False when neither arm varies yet (no interval can be given).
+    measured: bool = True
 
 
 def mixture_likelihood_ratio(difference: float, variance: float, tau2: float) -> float:
@@ -111,7 +125,7 @@ def compare(
     d = challenger.value - champion.value
     variance = challenger.se**2 + champion.se**2
     if variance <= 0 or tau2 <= 0:
-        return Comparison(d, -math.inf, math.inf, previous_p, previous_p < alpha)
+        return Comparison(d, -math.inf, math.inf, previous_p, previous_p < alpha, measured=False)
     p = min(previous_p, 1.0 / mixture_likelihood_ratio(d, variance, tau2))
     width = math.sqrt(
         variance

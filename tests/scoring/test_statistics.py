@@ -74,7 +74,14 @@ def test_the_confidence_sequence_covers_the_true_difference_at_every_look():
 def test_estimates_and_their_intervals():
     rate = statistics.proportion(30, 100)
     assert rate.value == pytest.approx(0.3)
-    assert rate.low == pytest.approx(0.3 - 1.96 * math.sqrt(0.21 / 100), abs=1e-3)
+    assert rate.se == pytest.approx(math.sqrt(0.21 / 100))
+    # Wilson's interval: 0.219 to 0.396 for 30 of 100; inside 0..1 and not empty at 0.
+    assert (rate.low, rate.high) == (
+        pytest.approx(0.2189, abs=1e-3),
+        pytest.approx(0.3958, abs=1e-3),
+    )
+    none = statistics.proportion(0, 40)
+    assert none.low == 0 and 0 < none.high < 0.1
     values = np.array([0.0, 0.5, 1.0, 0.25])
     m = statistics.mean(values.sum(), (values**2).sum(), 4)
     assert m.value == pytest.approx(values.mean())
@@ -87,3 +94,5 @@ def test_estimates_and_their_intervals():
     assert r.value == pytest.approx(18 / 500)
     assert r.se > 0
     assert statistics.proportion(0, 0).n == 0
+    flat = statistics.compare(none, none, tau2=0.01)
+    assert not flat.measured and not flat.significant
