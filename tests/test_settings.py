@@ -7,8 +7,10 @@ settings module is evaluated once per process.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -93,11 +95,22 @@ def test_an_unknown_app_env_is_refused():
     assert "APP_ENV must be one of development, test, production" in result.stderr
 
 
+@pytest.fixture
+def server_folder():
+    """A folder the embedded server's own user can reach. Not pytest's ``tmp_path``: as root
+    the wheel runs the server as an unprivileged user, and every pytest process that starts
+    (the isolated tests run two at a time) makes ``/tmp/pytest-of-root`` private again."""
+    folder = Path(tempfile.mkdtemp(prefix="embedded-postgres-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.slow
-def test_no_environment_at_all_runs_on_the_embedded_postgresql(tmp_path):
+def test_no_environment_at_all_runs_on_the_embedded_postgresql(server_folder):
     """No DATABASE_URL: the embedded server is started, used, and found running by the next
     command (which reuses it); ``embedded_db stop`` stops it."""
-    data = tmp_path / "postgres"
+    data = server_folder / "postgres"
     show = (
         "from django.conf import settings as s; from django.db import connection as c; "
         "c.ensure_connection(); "
