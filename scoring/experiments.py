@@ -78,10 +78,6 @@ def arm_for_bucket(arms: list[Arm], bucket: int) -> Arm:
     return arms[-1]
 
 
-def _strategy_band(arm: Arm) -> str | None:
-    return strategy_band(arm.strategy) if arm.strategy_id else None
-
-
 def arm_problems(experiment: Experiment, arms: list[Arm]) -> list[str]:
     """Why the experiment cannot start with these arms (empty when it can)."""
     problems = []
@@ -107,7 +103,7 @@ def arm_problems(experiment: Experiment, arms: list[Arm]) -> list[str]:
             continue
         if not arm.strategy_id or not arm.strategy.is_active:
             problems.append(_("Arm %(arm)s needs an active reminder strategy.") % {"arm": arm.name})
-        elif _strategy_band(arm) is None:
+        elif strategy_band(arm.strategy) is None:
             problems.append(
                 _("Arm %(arm)s: strategy %(s)s claims no risk band, so no loan can follow it.")
                 % {"arm": arm.name, "s": arm.strategy.name}

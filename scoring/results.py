@@ -193,11 +193,12 @@ def experiment_results(experiment: Experiment, *, now: dt.datetime | None = None
     now = now or timezone.now()
     arms = list(experiment.arms.select_related("strategy").order_by("id"))
     rows = _case_rows(experiment, now)
+    by_arm: dict[int, list[tuple]] = {arm.pk: [] for arm in arms}
+    for row in rows:
+        by_arm[row[0]].append(row)
     results = {
-        arm.pk: ArmResult(arm, 0, _estimates([r for r in rows if r[0] == arm.pk])) for arm in arms
+        arm.pk: ArmResult(arm, len(by_arm[arm.pk]), _estimates(by_arm[arm.pk])) for arm in arms
     }
-    for arm_id, result in results.items():
-        result.cases = sum(1 for r in rows if r[0] == arm_id)
     champion = next((arm for arm in arms if arm.kind == Arm.Kind.CHAMPION), None)
     series = recovery_series(experiment, today=timezone.localdate(now))
     if champion is not None:

@@ -44,7 +44,7 @@ def _scored_sql(card: scorecard.Scorecard) -> str:
         for order, feature in enumerate(FEATURES)
     )
     bands = " ".join(
-        f"WHEN s.probability >= {lowest!r} THEN '{band}'" for band, lowest in scorecard.BANDS[:-1]
+        f"WHEN p.probability >= {lowest!r} THEN '{band}'" for band, lowest in scorecard.BANDS[:-1]
     )
     factor = repr(scorecard.FACTOR)
     return f"""
@@ -56,8 +56,6 @@ b AS (
 ),
 s AS (
     SELECT b.debtor_id, {total} AS points,
-        round((1 / (1 + exp(-(({total}) - {scorecard.ANCHOR_SCORE}) / {factor})))::numeric, 5)
-            AS probability,
         (SELECT COALESCE(jsonb_agg(jsonb_build_object(
                     'feature', r.feature, 'bin', r.bin, 'points', r.points)
                 ORDER BY r.points, r.position), '[]'::jsonb)
@@ -65,10 +63,16 @@ s AS (
                WHERE c.points < 0 ORDER BY c.points, c.position
                LIMIT {scorecard.REASONS_PER_SCORE}) r) AS reasons
     FROM b
+),
+p AS (
+    SELECT s.*,
+        round((1 / (1 + exp(-(s.points - {scorecard.ANCHOR_SCORE}) / {factor})))::numeric, 5)
+            AS probability
+    FROM s
 )
-SELECT s.debtor_id, s.points, s.probability,
-    CASE {bands} ELSE '{scorecard.BANDS[-1][0]}' END AS band, s.reasons
-FROM s
+SELECT p.debtor_id, p.points, p.probability,
+    CASE {bands} ELSE '{scorecard.BANDS[-1][0]}' END AS band, p.reasons
+FROM p
 """  # noqa: S608 - names from the models, numbers from the scorecard
 
 
